@@ -1,0 +1,92 @@
+/**
+ * Errors that cross a module boundary. Callers match on `code` (stable, documented in README's
+ * "Error codes"), never on message text; `retryable` says whether the sender should try again.
+ * `toGrpcStatus` / `toHttpStatus` are the only places that turn them into wire statuses.
+ */
+import { status } from '@grpc/grpc-js';
+
+export const ErrorCode = {
+  /** Request body is not a valid ExportLogsServiceRequest (protobuf or JSON). */
+  DECODE: 'ERR_DECODE',
+  /** Compressed body could not be inflated. */
+  DECOMPRESS: 'ERR_DECOMPRESS',
+  /** Request larger than receiver.max_request_bytes. */
+  TOO_LARGE: 'ERR_TOO_LARGE',
+  /** Content-Type / Content-Encoding not supported. */
+  UNSUPPORTED_MEDIA: 'ERR_UNSUPPORTED_MEDIA',
+  /** The detect queue is full: the sender should retry later. */
+  BACKPRESSURE: 'ERR_BACKPRESSURE',
+  /** The service is shutting down. */
+  SHUTTING_DOWN: 'ERR_SHUTTING_DOWN',
+  /** A worker failed while processing a request. */
+  WORKER: 'ERR_WORKER',
+  /** Writing detections to ClickHouse failed. */
+  STORE: 'ERR_STORE',
+  /** Delivering an alert failed. */
+  ALERT: 'ERR_ALERT',
+  /** Configuration is invalid. */
+  CONFIG: 'ERR_CONFIG',
+  /** A rule file could not be loaded. */
+  RULE_LOAD: 'ERR_RULE_LOAD',
+  /** Missing or wrong credentials. */
+  UNAUTHENTICATED: 'ERR_UNAUTHENTICATED',
+  /** Anything unexpected. */
+  INTERNAL: 'ERR_INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class PipelineError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  /** Seconds the sender should wait before retrying (retryable errors only). */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, message: string, retryable: boolean, opts?: ErrorOptions & { retryAfterSeconds?: number }) {
+    super(message, opts);
+    this.name = 'PipelineError';
+    this.code = code;
+    this.retryable = retryable;
+    this.retryAfterSeconds = opts?.retryAfterSeconds;
+  }
+}
+
+export const isPipelineError = (e: unknown): e is PipelineError =>
+  e instanceof Error && typeof (e as Partial<PipelineError>).code === 'string' && typeof (e as Partial<PipelineError>).retryable === 'boolean';
+
+/** OTLP/gRPC: the collector's exporter retries UNAVAILABLE, and RESOURCE_EXHAUSTED only with RetryInfo. */
+export function toGrpcStatus(err: unknown): status {
+  if (!isPipelineError(err)) return status.INTERNAL;
+  switch (err.code) {
+    case ErrorCode.DECODE:
+    case ErrorCode.DECOMPRESS:
+      return status.INVALID_ARGUMENT;
+    case ErrorCode.TOO_LARGE:
+      return status.RESOURCE_EXHAUSTED; // no RetryInfo: resending the same request cannot succeed
+    case ErrorCode.UNAUTHENTICATED:
+      return status.UNAUTHENTICATED;
+    case ErrorCode.UNSUPPORTED_MEDIA:
+      return status.UNIMPLEMENTED;
+    default:
+      return err.retryable ? status.UNAVAILABLE : status.INTERNAL;
+  }
+}
+
+/** OTLP/HTTP: 429/502/503/504 are retried by senders, 400 never. */
+export function toHttpStatus(err: unknown): number {
+  if (!isPipelineError(err)) return 500;
+  switch (err.code) {
+    case ErrorCode.DECODE:
+    case ErrorCode.DECOMPRESS:
+      return 400;
+    case ErrorCode.TOO_LARGE:
+      return 413;
+    case ErrorCode.UNSUPPORTED_MEDIA:
+      return 415;
+    case ErrorCode.UNAUTHENTICATED:
+      return 401;
+    case ErrorCode.BACKPRESSURE:
+      return 429;
+    default:
+      return err.retryable ? 503 : 500;
+  }
+}
