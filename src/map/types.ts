@@ -49,3 +49,17 @@ export interface LogsourceMapping {
    */
   readonly fallback: LogsourceVariant;
 }
+
+/** A mapped event and the OTLP record it came from (several auditd records can join into one event: `record` is the last). */
+export interface MappedEvent {
+  readonly event: SigmaEvent;
+  readonly record: import('../decode/types.ts').LogRecordView;
+}
+
+/**
+ * Maps batches of decoded records to Sigma events. Stateful per worker where a source needs it
+ * (auditd records of one event may straddle batches); state is bounded.
+ */
+export interface RecordMapper {
+  map(records: readonly import('../decode/types.ts').LogRecordView[]): MappedEvent[];
+}

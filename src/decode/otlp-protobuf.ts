@@ -1,0 +1,225 @@
+/**
+ * ExportLogsServiceRequest (protobuf) → DecodedRequest, walking the wire format with protobufjs'
+ * Reader instead of building the generated message tree and converting it afterwards: one pass,
+ * no intermediate objects per AnyValue. Field numbers are from proto/opentelemetry/proto/**.
+ */
+import protobuf from 'protobufjs/minimal.js';
+import { ErrorCode, PipelineError } from '../errors.ts';
+import type { AnyValue, Attributes, DecodedRequest, LogRecordView, ResourceView, ScopeView } from './types.ts';
+
+const { Reader } = protobuf;
+type ReaderT = protobuf.Reader;
+
+/** AnyValue nesting deeper than this is refused: real bodies nest a few levels, attackers nest thousands. */
+export const MAX_ANY_VALUE_DEPTH = 64;
+
+const EMPTY_SCOPE: ScopeView = Object.freeze({ name: '', version: '' });
+const EMPTY_RESOURCE: ResourceView = Object.freeze({ attributes: Object.freeze({}) as Attributes });
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const TWO_32 = 4294967296n;
+
+export function decodeProtobufRequest(buf: Uint8Array): DecodedRequest {
+  const records: LogRecordView[] = [];
+  try {
+    const r = Reader.create(buf);
+    while (r.pos < r.len) {
+      const tag = r.uint32();
+      if (tag >>> 3 === 1 && (tag & 7) === 2) readResourceLogs(r, r.uint32() + r.pos, records);
+      else r.skipType(tag & 7);
+    }
+    if (r.pos !== r.len) throw new RangeError('trailing bytes');
+  } catch (err) {
+    if (err instanceof PipelineError) throw err;
+    throw new PipelineError(ErrorCode.DECODE, `malformed ExportLogsServiceRequest: ${(err as Error).message}`, false, { cause: err });
+  }
+  return { records };
+}
+
+function readResourceLogs(r: ReaderT, end: number, out: LogRecordView[]): void {
+  let resource = EMPTY_RESOURCE;
+  const scopes: [number, number][] = [];
+  while (r.pos < end) {
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    if (field === 1 && (tag & 7) === 2) {
+      resource = readResource(r, r.uint32() + r.pos);
+    } else if (field === 2 && (tag & 7) === 2) {
+      // The resource may come after its scope_logs on the wire; remember where they are.
+      const len = r.uint32();
+      scopes.push([r.pos, r.pos + len]);
+      r.skip(len);
+    } else r.skipType(tag & 7);
+  }
+  checkEnd(r, end);
+  for (const [start, stop] of scopes) {
+    r.pos = start;
+    readScopeLogs(r, stop, resource, out);
+  }
+  r.pos = end;
+}
+
+function readResource(r: ReaderT, end: number): ResourceView {
+  const attributes: Attributes = {};
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag >>> 3 === 1 && (tag & 7) === 2) readKeyValue(r, r.uint32() + r.pos, attributes, 0);
+    else r.skipType(tag & 7);
+  }
+  checkEnd(r, end);
+  return { attributes };
+}
+
+function readScopeLogs(r: ReaderT, end: number, resource: ResourceView, out: LogRecordView[]): void {
+  let scope = EMPTY_SCOPE;
+  const logs: [number, number][] = [];
+  while (r.pos < end) {
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    if (field === 1 && (tag & 7) === 2) scope = readScope(r, r.uint32() + r.pos);
+    else if (field === 2 && (tag & 7) === 2) {
+      const len = r.uint32();
+      logs.push([r.pos, r.pos + len]);
+      r.skip(len);
+    } else r.skipType(tag & 7);
+  }
+  checkEnd(r, end);
+  for (const [start, stop] of logs) {
+    r.pos = start;
+    out.push(readLogRecord(r, stop, resource, scope));
+  }
+  r.pos = end;
+}
+
+function readScope(r: ReaderT, end: number): ScopeView {
+  let name = '';
+  let version = '';
+  while (r.pos < end) {
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    if (field === 1 && (tag & 7) === 2) name = r.string();
+    else if (field === 2 && (tag & 7) === 2) version = r.string();
+    else r.skipType(tag & 7);
+  }
+  checkEnd(r, end);
+  return { name, version };
+}
+
+function readLogRecord(r: ReaderT, end: number, resource: ResourceView, scope: ScopeView): LogRecordView {
+  let timeUnixNano = '0';
+  let observedTimeUnixNano = '0';
+  let severityNumber = 0;
+  let severityText = '';
+  let body: AnyValue = null;
+  const attributes: Attributes = {};
+  let traceId = '';
+  let spanId = '';
+  let flags = 0;
+  let eventName = '';
+  while (r.pos < end) {
+    const tag = r.uint32();
+    const wt = tag & 7;
+    switch (tag >>> 3) {
+      case 1: if (wt === 1) { timeUnixNano = readFixed64(r); continue; } break;
+      case 11: if (wt === 1) { observedTimeUnixNano = readFixed64(r); continue; } break;
+      case 2: if (wt === 0) { severityNumber = r.int32(); continue; } break;
+      case 3: if (wt === 2) { severityText = r.string(); continue; } break;
+      case 5: if (wt === 2) { body = readAnyValue(r, r.uint32() + r.pos, 0); continue; } break;
+      case 6: if (wt === 2) { readKeyValue(r, r.uint32() + r.pos, attributes, 0); continue; } break;
+      case 8: if (wt === 5) { flags = r.fixed32(); continue; } break;
+      case 9: if (wt === 2) { traceId = toHex(r.bytes()); continue; } break;
+      case 10: if (wt === 2) { spanId = toHex(r.bytes()); continue; } break;
+      case 12: if (wt === 2) { eventName = r.string(); continue; } break;
+    }
+    r.skipType(wt);
+  }
+  checkEnd(r, end);
+  return { timeUnixNano, observedTimeUnixNano, severityNumber, severityText, body, attributes, traceId, spanId, flags, eventName, resource, scope };
+}
+
+function readKeyValue(r: ReaderT, end: number, into: Record<string, AnyValue>, depth: number): void {
+  let key = '';
+  let value: AnyValue = null;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    if (field === 1 && (tag & 7) === 2) key = r.string();
+    else if (field === 2 && (tag & 7) === 2) value = readAnyValue(r, r.uint32() + r.pos, depth + 1);
+    else r.skipType(tag & 7);
+  }
+  checkEnd(r, end);
+  into[key] = value;
+}
+
+function readAnyValue(r: ReaderT, end: number, depth: number): AnyValue {
+  if (depth > MAX_ANY_VALUE_DEPTH) {
+    throw new PipelineError(ErrorCode.DECODE, `AnyValue nested deeper than ${MAX_ANY_VALUE_DEPTH} levels`, false);
+  }
+  let value: AnyValue = null;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    const wt = tag & 7;
+    switch (tag >>> 3) {
+      case 1: if (wt === 2) { value = r.string(); continue; } break;
+      case 2: if (wt === 0) { value = r.bool(); continue; } break;
+      case 3: if (wt === 0) { value = longToValue(r.int64() as unknown as LongLike); continue; } break;
+      case 4: if (wt === 1) { value = r.double(); continue; } break;
+      case 5: if (wt === 2) { value = readArray(r, r.uint32() + r.pos, depth); continue; } break;
+      case 6: if (wt === 2) { value = readKvList(r, r.uint32() + r.pos, depth); continue; } break;
+      case 7: if (wt === 2) { value = toHex(r.bytes()); continue; } break;
+    }
+    r.skipType(wt);
+  }
+  checkEnd(r, end);
+  return value;
+}
+
+function readArray(r: ReaderT, end: number, depth: number): AnyValue[] {
+  const out: AnyValue[] = [];
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag >>> 3 === 1 && (tag & 7) === 2) out.push(readAnyValue(r, r.uint32() + r.pos, depth + 1));
+    else r.skipType(tag & 7);
+  }
+  checkEnd(r, end);
+  return out;
+}
+
+function readKvList(r: ReaderT, end: number, depth: number): Record<string, AnyValue> {
+  const out: Record<string, AnyValue> = {};
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag >>> 3 === 1 && (tag & 7) === 2) readKeyValue(r, r.uint32() + r.pos, out, depth + 1);
+    else r.skipType(tag & 7);
+  }
+  checkEnd(r, end);
+  return out;
+}
+
+interface LongLike { low: number; high: number; toString(): string }
+
+function longToValue(v: LongLike | number): number | string {
+  if (typeof v === 'number') return v;
+  // Safe integers (|n| < 2^53) stay numbers; anything larger keeps its exact decimal form.
+  if ((v.high >= 0 && v.high < 0x200000) || (v.high < 0 && v.high >= -0x200000 && !(v.high === -0x200000 && v.low === 0))) {
+    return v.high * 4294967296 + (v.low >>> 0);
+  }
+  return v.toString();
+}
+
+function readFixed64(r: ReaderT): string {
+  const lo = r.fixed32();
+  const hi = r.fixed32();
+  if (hi === 0) return String(lo);
+  return (BigInt(hi) * TWO_32 + BigInt(lo)).toString();
+}
+
+function toHex(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += HEX[b[i]!];
+  return s;
+}
+
+function checkEnd(r: ReaderT, end: number): void {
+  // A length prefix that points past the enclosing message is a truncated or forged request.
+  if (r.pos !== end || end > r.len) throw new RangeError(`message length mismatch at offset ${r.pos}`);
+}

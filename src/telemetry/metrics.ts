@@ -1,0 +1,31 @@
+/**
+ * Prometheus metrics (prom-client), one registry per process. Names follow
+ * `otel_sigma_<thing>_<unit>`; labels are low-cardinality (stage, code, level, transport).
+ * Hot loops keep local counts and add them once per batch.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const registry = new Registry();
+let defaultsStarted = false;
+
+export function startDefaultMetrics(): void {
+  if (defaultsStarted) return;
+  defaultsStarted = true;
+  collectDefaultMetrics({ register: registry, prefix: 'otel_sigma_' });
+}
+
+export const metrics = {
+  requestsTotal: new Counter({ name: 'otel_sigma_requests_total', help: 'Export requests received, by transport and outcome.', labelNames: ['transport', 'outcome'] as const, registers: [registry] }),
+  recordsReceived: new Counter({ name: 'otel_sigma_records_received_total', help: 'Log records decoded from accepted requests.', registers: [registry] }),
+  recordsProcessed: new Counter({ name: 'otel_sigma_records_processed_total', help: 'Log records mapped and evaluated.', registers: [registry] }),
+  recordsRejected: new Counter({ name: 'otel_sigma_records_rejected_total', help: 'Log records rejected (reported in partial_success).', registers: [registry] }),
+  rulesEvaluated: new Counter({ name: 'otel_sigma_rule_evaluations_total', help: 'Rule evaluations performed (after logsource routing).', registers: [registry] }),
+  detections: new Counter({ name: 'otel_sigma_detections_total', help: 'Detections produced, by rule level.', labelNames: ['level'] as const, registers: [registry] }),
+  errors: new Counter({ name: 'otel_sigma_errors_total', help: 'Errors by pipeline stage and stable error code.', labelNames: ['stage', 'code'] as const, registers: [registry] }),
+  queueDepth: new Gauge({ name: 'otel_sigma_queue_depth', help: 'Items waiting in a bounded queue.', labelNames: ['queue'] as const, registers: [registry] }),
+  storeInsertSeconds: new Histogram({ name: 'otel_sigma_store_insert_seconds', help: 'ClickHouse insert latency.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }),
+  storeRows: new Counter({ name: 'otel_sigma_store_rows_total', help: 'Detection rows written to ClickHouse.', registers: [registry] }),
+  storeFailures: new Counter({ name: 'otel_sigma_store_failures_total', help: 'Failed ClickHouse inserts, by retryability.', labelNames: ['retryable'] as const, registers: [registry] }),
+  alertsSent: new Counter({ name: 'otel_sigma_alerts_total', help: 'Alerts handed to Keep (or the log), by outcome.', labelNames: ['outcome'] as const, registers: [registry] }),
+  rulesLoaded: new Gauge({ name: 'otel_sigma_rules_loaded', help: 'Rules in the active ruleset.', registers: [registry] }),
+};
