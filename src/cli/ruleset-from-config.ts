@@ -1,0 +1,32 @@
+/** Builds the ruleset the way `serve` does, for the one-shot commands. */
+import type { Config } from '../config/schema.ts';
+import { loadRuleset, type RuleSelection, type Ruleset } from '../detect/ruleset.ts';
+import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
+import type { WorkerConfig } from '../detect/task.ts';
+
+export function selectionFromConfig(cfg: Readonly<Config>): RuleSelection {
+  const r = cfg.rules;
+  return {
+    ...(r.status.length ? { status: r.status } : {}),
+    ...(r.min_level ? { minLevel: r.min_level as RuleSelection['minLevel'] } : {}),
+    ...(r.tags.length ? { tags: r.tags } : {}),
+    ...(r.exclude_tags.length ? { excludeTags: r.exclude_tags } : {}),
+    ...(r.logsources.length ? { logsources: r.logsources } : {}),
+    ...(r.disabled_ids.length ? { disabledIds: r.disabled_ids } : {}),
+  };
+}
+
+export function workerConfigFrom(cfg: Readonly<Config>): WorkerConfig {
+  return {
+    rulePaths: cfg.rules.paths,
+    mappingFiles: cfg.rules.mapping_files,
+    placeholders: cfg.rules.placeholders,
+    select: selectionFromConfig(cfg),
+    maxRequestBytes: cfg.receiver.max_request_bytes,
+  };
+}
+
+export function rulesetFromConfig(cfg: Readonly<Config>, paths: readonly string[] = cfg.rules.paths): Ruleset {
+  const mapping = loadLogsourceMapping({ overrideFiles: cfg.rules.mapping_files });
+  return loadRuleset({ paths, mapping, placeholders: cfg.rules.placeholders, select: selectionFromConfig(cfg) });
+}

@@ -1,0 +1,65 @@
+/** `otel-sigma serve`: validate everything, then listen; after that, never exit except on a signal. */
+import { loadConfig, redactConfig } from '../config/load.ts';
+import { isPipelineError } from '../errors.ts';
+import { startService } from '../pipeline.ts';
+import { createLogger } from '../telemetry/logger.ts';
+import { rulesetFromConfig } from './ruleset-from-config.ts';
+
+export async function runServe(configFile: string | undefined, flags: Record<string, string | string[] | undefined>): Promise<number> {
+  let log = createLogger();
+  let cfg;
+  try {
+    cfg = loadConfig({ file: configFile, env: process.env, flags });
+  } catch (err) {
+    log.fatal({ code: isPipelineError(err) ? err.code : 'ERR_CONFIG' }, (err as Error).message);
+    return 2;
+  }
+  log = createLogger(cfg.logging.level);
+  log.info({ config: redactConfig(cfg) }, 'Configuration loaded.');
+
+  const t0 = performance.now();
+  const ruleset = rulesetFromConfig(cfg);
+  const errors = ruleset.problems.filter((p) => p.severity === 'error');
+  for (const p of errors.slice(0, 50)) log.warn({ stage: 'rules', file: p.file, line: p.line, code: 'ERR_RULE_LOAD' }, p.reason);
+  if (errors.length > 50) log.warn({ stage: 'rules' }, `${errors.length - 50} more rule problems; run "otel-sigma rules check" to see them all.`);
+  log.info({ loaded: ruleset.loaded, rejected: ruleset.rejected, skipped: ruleset.skipped, ms: Math.round(performance.now() - t0) }, 'Rules loaded.');
+  if (ruleset.rules.length === 0) {
+    log.fatal({ paths: cfg.rules.paths }, 'No rules loaded; nothing to detect. Check --rules.');
+    return 2;
+  }
+
+  let service;
+  try {
+    service = await startService(cfg, ruleset, log);
+  } catch (err) {
+    log.fatal({ code: isPipelineError(err) ? err.code : 'ERR_INTERNAL', err }, `Cannot start: ${(err as Error).message}`);
+    return 1;
+  }
+  log.info({ grpc: service.grpcAddress, http: service.httpAddress }, 'otel-sigma is listening.');
+
+  const svc = service;
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'Shutting down: finishing queued work and flushing.');
+      const deadline = setTimeout(() => {
+        log.error({ timeoutMs: cfg.shutdown_timeout_ms }, 'Shutdown deadline passed; exiting.');
+        resolve(1);
+      }, cfg.shutdown_timeout_ms);
+      deadline.unref();
+      svc.close().then(() => {
+        clearTimeout(deadline);
+        log.info('Stopped.');
+        resolve(0);
+      }, (err: unknown) => {
+        clearTimeout(deadline);
+        log.error({ err }, 'Shutdown failed.');
+        resolve(1);
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}

@@ -1,0 +1,82 @@
+/**
+ * The detection worker pool (piscina): bounded queue, raw bytes in, results out. A full queue is
+ * answered at once with a retryable ERR_BACKPRESSURE so the collector keeps the data in its own queue.
+ */
+import os from 'node:os';
+import { Piscina } from 'piscina';
+import { ErrorCode, PipelineError } from '../errors.ts';
+import { metrics } from '../telemetry/metrics.ts';
+import type { DetectResult, DetectTask, WorkerConfig } from './task.ts';
+
+const WORKER_FILE = new URL('./worker.ts', import.meta.url).href;
+
+export interface PoolOptions {
+  /** 0 = one per core. */
+  readonly threads: number;
+  /** 0 = threads × 4. */
+  readonly maxQueue: number;
+  readonly worker: WorkerConfig;
+}
+
+export class DetectPool {
+  readonly threads: number;
+  readonly maxQueue: number;
+  #pool: Piscina<DetectTask, DetectResult>;
+  #inFlight = 0;
+
+  constructor(opts: PoolOptions) {
+    this.threads = opts.threads > 0 ? opts.threads : Math.max(1, os.availableParallelism());
+    this.maxQueue = opts.maxQueue > 0 ? opts.maxQueue : this.threads * 4;
+    this.#pool = new Piscina<DetectTask, DetectResult>({
+      filename: WORKER_FILE,
+      minThreads: this.threads,
+      maxThreads: this.threads,
+      idleTimeout: 0x7fffffff,
+      maxQueue: this.maxQueue,
+      workerData: opts.worker,
+    });
+  }
+
+  /** Resolves when every worker has compiled the ruleset (the first task per worker waits for that). */
+  async warmUp(): Promise<void> {
+    const empty: DetectTask = { body: new Uint8Array(0), format: 'protobuf', encoding: 'identity', receivedAtMs: Date.now() };
+    const results = await Promise.all(Array.from({ length: this.threads }, () => this.#pool.run(empty)));
+    const failed = results.find((r) => !r.ok);
+    if (failed && !failed.ok) throw new PipelineError(ErrorCode.WORKER, `worker warm-up failed: ${failed.message}`, false);
+  }
+
+  get queued(): number {
+    return this.#pool.queueSize;
+  }
+
+  async run(task: DetectTask): Promise<DetectResult> {
+    if (this.#pool.queueSize >= this.maxQueue) {
+      throw new PipelineError(ErrorCode.BACKPRESSURE, `detection queue full (${this.maxQueue} requests waiting); retry later`, true, { retryAfterSeconds: 1 });
+    }
+    // Transfer the bytes instead of copying them when the buffer is ours alone.
+    const body = task.body;
+    const exclusive = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && !(body.buffer instanceof SharedArrayBuffer);
+    const sent: DetectTask = exclusive ? task : { ...task, body: new Uint8Array(body) };
+    this.#inFlight++;
+    metrics.queueDepth.set({ queue: 'detect' }, this.#pool.queueSize);
+    try {
+      return await this.#pool.run(sent, exclusive ? { transferList: [sent.body.buffer as ArrayBuffer] } : {});
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (/queue is at limit/i.test(msg)) throw new PipelineError(ErrorCode.BACKPRESSURE, 'detection queue full; retry later', true, { retryAfterSeconds: 1 });
+      throw new PipelineError(ErrorCode.WORKER, `detection worker failed: ${msg}`, true, { cause: err });
+    } finally {
+      this.#inFlight--;
+      metrics.queueDepth.set({ queue: 'detect' }, this.#pool.queueSize);
+    }
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Finishes queued and running tasks, then stops the threads. */
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Detection worker (piscina). Compiles the ruleset once at start-up, then per task:
+ * raw request bytes → decode → map → evaluate → detection rows. Never throws across the thread boundary.
+ */
+import { workerData } from 'node:worker_threads';
+import { decodeExport } from '../decode/export-request.ts';
+import { isPipelineError, ErrorCode } from '../errors.ts';
+import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
+import { createRecordMapper } from '../map/map-records.ts';
+import { buildDetection } from './build-detection.ts';
+import type { Detection } from './detection.ts';
+import { loadRuleset } from './ruleset.ts';
+import type { DetectResult, DetectTask, WorkerConfig } from './task.ts';
+
+const cfg = workerData as WorkerConfig;
+const mapping = loadLogsourceMapping({ overrideFiles: cfg.mappingFiles });
+const ruleset = loadRuleset({ paths: cfg.rulePaths, mapping, placeholders: cfg.placeholders, select: cfg.select });
+const mapper = createRecordMapper();
+
+export default function detect(task: DetectTask): DetectResult {
+  try {
+    const req = decodeExport(task, cfg.maxRequestBytes);
+    const events = mapper.map(req.records);
+    const detections: Detection[] = [];
+    const now = Date.now();
+    let evalErrors = 0;
+    for (const { event, record } of events) {
+      let matches;
+      try {
+        matches = ruleset.detector.evaluate(event);
+      } catch {
+        evalErrors++;
+        continue;
+      }
+      for (const m of matches) detections.push(buildDetection(m, event, record, now, 'stream'));
+    }
+    return {
+      ok: true,
+      rejected: evalErrors,
+      errorMessage: evalErrors > 0 ? `${evalErrors} log records could not be evaluated` : '',
+      detections,
+      stats: { records: req.records.length, events: events.length, ruleEvaluations: 0, evalErrors },
+    };
+  } catch (err) {
+    if (isPipelineError(err)) return { ok: false, code: err.code, message: err.message, retryable: err.retryable };
+    return { ok: false, code: ErrorCode.WORKER, message: `worker failed: ${(err as Error).message}`, retryable: false };
+  }
+}

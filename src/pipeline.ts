@@ -1,0 +1,129 @@
+/**
+ * The service, wired as the data flows:
+ *   receive (gRPC / HTTP) → detect pool [decode → map → evaluate, in workers] → store (ClickHouse) → alert (Keep)
+ * A request is acknowledged once its detections are stored, so an acknowledged record is never lost.
+ */
+import type { Config } from './config/schema.ts';
+import type { RawExport } from './decode/export-request.ts';
+import type { ExportOutcome } from './decode/export-response.ts';
+import { DetectPool } from './detect/pool.ts';
+import type { Ruleset } from './detect/ruleset.ts';
+import { ErrorCode, PipelineError } from './errors.ts';
+import { AlertSender } from './alert/keep-sender.ts';
+import { startGrpcServer } from './receive/grpc-server.ts';
+import { startHttpServer } from './receive/http-server.ts';
+import { openClickHouse, type ClickHouseHandle } from './store/client.ts';
+import { DetectionWriter } from './store/detection-writer.ts';
+import { migrate } from './store/migrations.ts';
+import type { Logger } from './telemetry/logger.ts';
+import { metrics, startDefaultMetrics } from './telemetry/metrics.ts';
+import { workerConfigFrom } from './cli/ruleset-from-config.ts';
+
+export interface Service {
+  readonly grpcAddress: string;
+  readonly httpAddress: string;
+  /** Stops accepting, finishes queued work, flushes ClickHouse and Keep. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export async function startService(cfg: Readonly<Config>, ruleset: Ruleset, log: Logger): Promise<Service> {
+  startDefaultMetrics();
+  metrics.rulesLoaded.set(ruleset.rules.length);
+
+  // store
+  const ch: ClickHouseHandle = openClickHouse({
+    url: cfg.storage.clickhouse_url,
+    username: cfg.storage.clickhouse_user,
+    password: cfg.storage.clickhouse_password,
+    dataDir: cfg.storage.data_dir,
+  });
+  const stopOnFailure: (() => Promise<void>)[] = [() => ch.close()];
+  try {
+    await migrate(ch.client, { database: cfg.storage.database, table: cfg.storage.table, ttlDays: cfg.storage.ttl_days });
+    const store = new DetectionWriter(ch.client, {
+      database: cfg.storage.database,
+      table: cfg.storage.table,
+      batchRows: cfg.storage.batch_rows,
+      flushIntervalMs: cfg.storage.flush_interval_ms,
+    });
+    stopOnFailure.unshift(() => store.close());
+
+    // alert
+    const alerts = new AlertSender({
+      keepUrl: cfg.alerts.keep_url,
+      apiKey: cfg.alerts.keep_api_key,
+      minLevel: cfg.alerts.min_level as Parameters<typeof AlertSender.prototype.send>[0]['ruleLevel'],
+      environment: cfg.alerts.environment,
+      urlTemplate: cfg.alerts.url_template,
+      maxQueue: 10_000,
+      timeoutMs: 10_000,
+      logger: log.child({ stage: 'alert' }),
+    });
+    stopOnFailure.unshift(() => alerts.close(5_000));
+
+    // detect
+    const pool = new DetectPool({ threads: cfg.workers.threads, maxQueue: cfg.workers.max_queue, worker: workerConfigFrom(cfg) });
+    stopOnFailure.unshift(() => pool.close());
+    await pool.warmUp();
+    log.info({ threads: pool.threads, maxQueue: pool.maxQueue, rules: ruleset.rules.length }, 'Detection workers ready.');
+
+    let closing = false;
+    const handle = async (raw: RawExport & { transport: 'grpc' | 'http' }): Promise<ExportOutcome> => {
+      if (closing) throw new PipelineError(ErrorCode.SHUTTING_DOWN, 'otel-sigma is shutting down; retry against another instance', true, { retryAfterSeconds: 5 });
+      const result = await pool.run({ body: raw.body, format: raw.format, encoding: raw.encoding, receivedAtMs: Date.now() });
+      if (!result.ok) {
+        metrics.errors.inc({ stage: 'detect', code: result.code });
+        throw new PipelineError(result.code, result.message, result.retryable);
+      }
+      metrics.recordsReceived.inc(result.stats.records);
+      metrics.recordsProcessed.inc(result.stats.records - result.rejected);
+      if (result.rejected > 0) metrics.recordsRejected.inc(result.rejected);
+      if (result.detections.length > 0) {
+        for (const d of result.detections) metrics.detections.inc({ level: d.ruleLevel });
+        await store.write(result.detections);
+        for (const d of result.detections) alerts.send(d);
+      }
+      return { rejectedLogRecords: result.rejected, errorMessage: result.errorMessage };
+    };
+
+    let storageUp = true;
+    const probe = setInterval(() => {
+      void ch.ping().then((ok) => { storageUp = ok; });
+    }, 5_000);
+    probe.unref();
+    const health = {
+      live: () => true,
+      ready: () => {
+        const reasons: string[] = [];
+        if (closing) reasons.push('shutting down');
+        if (ruleset.rules.length === 0) reasons.push('no rules loaded');
+        if (!storageUp) reasons.push('ClickHouse unreachable');
+        return { ready: reasons.length === 0, reasons };
+      },
+    };
+
+    // receive
+    const grpc = await startGrpcServer({ listen: cfg.receiver.grpc_listen, maxRequestBytes: cfg.receiver.max_request_bytes, handler: handle, logger: log.child({ stage: 'receive', transport: 'grpc' }) });
+    stopOnFailure.unshift(() => grpc.close(0));
+    const http = await startHttpServer({ listen: cfg.receiver.http_listen, maxRequestBytes: cfg.receiver.max_request_bytes, handler: handle, health, logger: log.child({ stage: 'receive', transport: 'http' }) });
+
+    let closed: Promise<void> | undefined;
+    return {
+      grpcAddress: grpc.address,
+      httpAddress: http.address,
+      close: () => (closed ??= (async () => {
+        closing = true;
+        clearInterval(probe);
+        const grace = Math.max(1_000, cfg.shutdown_timeout_ms - 5_000);
+        await Promise.all([grpc.close(grace), http.close(grace)]);
+        await pool.close();
+        await store.close();
+        await alerts.close(Math.min(5_000, cfg.shutdown_timeout_ms / 4));
+        await ch.close();
+      })()),
+    };
+  } catch (err) {
+    for (const stop of stopOnFailure) await stop().catch(() => undefined);
+    throw err;
+  }
+}
