@@ -40,7 +40,9 @@ export async function startService(cfg: Readonly<Config>, ruleset: Ruleset, log:
   const stopOnFailure: (() => Promise<void>)[] = [() => ch.close()];
   try {
     await migrate(ch.client, { database: cfg.storage.database, table: cfg.storage.table, ttlDays: cfg.storage.ttl_days });
-    const store = new DetectionWriter(ch.client, {
+    const store = new DetectionWriter({
+      client: ch.client,
+      logger: log.child({ stage: 'store' }),
       database: cfg.storage.database,
       table: cfg.storage.table,
       batchRows: cfg.storage.batch_rows,

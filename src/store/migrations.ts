@@ -1,0 +1,104 @@
+/**
+ * Versioned, idempotent schema migrations. Each applied version is recorded in
+ * `<database>.schema_migrations` per table name (several detection tables may share a database), so
+ * a restart runs only what is new. Retention is configuration, not a version: after migrating, the
+ * table's TTL is compared with `ttlDays` and ALTERed when it differs (with ttl_only_drop_parts the
+ * change drops whole expired parts instead of rewriting them).
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import { ErrorCode, PipelineError } from '../errors.ts';
+import { formatEpochMs } from './detection-row.ts';
+import { isRetryableStoreError } from './retry-policy.ts';
+import { assertIdentifier, createDatabaseSql, createDetectionsTableSql, createMigrationsTableSql, ttlExpression } from './schema.ts';
+
+export interface SchemaOptions {
+  readonly database: string;
+  readonly table: string;
+  /** Days to keep detections, counted from event_time; 0 keeps them forever. */
+  readonly ttlDays: number;
+}
+
+interface Migration {
+  readonly version: number;
+  readonly name: string;
+  statements(database: string, table: string): string[];
+}
+
+/** Append only; never edit a released migration — add the next version. */
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'create_detections', statements: (db, t) => [createDetectionsTableSql(db, t)] },
+];
+
+export interface MigrateResult {
+  /** Versions applied by this call (empty when the schema was already current). */
+  readonly applied: number[];
+  readonly ttl: 'unchanged' | 'set' | 'removed';
+}
+
+export async function migrate(client: ClickHouseClient, opts: SchemaOptions): Promise<MigrateResult> {
+  const database = assertIdentifier('clickhouse.database', opts.database);
+  const table = assertIdentifier('clickhouse.table', opts.table);
+  if (!Number.isInteger(opts.ttlDays) || opts.ttlDays < 0) {
+    throw new Error(`"clickhouse.ttl_days" is ${opts.ttlDays}; expected an integer >= 0 (0 = keep forever)`);
+  }
+  let step = 'create database';
+  try {
+    await client.command({ query: createDatabaseSql(database) });
+    step = 'create schema_migrations';
+    await client.command({ query: createMigrationsTableSql(database) });
+    const done = await appliedVersions(client, database, table);
+    const applied: number[] = [];
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      step = `migration ${m.version} (${m.name})`;
+      for (const query of m.statements(database, table)) await client.command({ query });
+      await client.insert({
+        table: `${database}.schema_migrations`,
+        values: [{ table_name: table, version: m.version, name: m.name, applied_at: formatEpochMs(Date.now()) }],
+        format: 'JSONEachRow',
+      });
+      applied.push(m.version);
+    }
+    step = 'apply TTL';
+    const ttl = await applyTtl(client, database, table, opts.ttlDays);
+    return { applied, ttl };
+  } catch (cause) {
+    const msg = cause instanceof Error ? cause.message : String(cause);
+    throw new PipelineError(ErrorCode.STORE, `ClickHouse schema migration failed at ${step} for ${database}.${table}: ${msg}`, isRetryableStoreError(cause), { cause });
+  }
+}
+
+async function appliedVersions(client: ClickHouseClient, database: string, table: string): Promise<Set<number>> {
+  const rs = await client.query({
+    query: `SELECT version FROM \`${database}\`.schema_migrations FINAL WHERE table_name = {table:String}`,
+    query_params: { table },
+    format: 'JSONEachRow',
+  });
+  const rows = await rs.json<{ version: number }>();
+  return new Set(rows.map((r) => Number(r.version)));
+}
+
+/** The table's current TTL expression as ClickHouse prints it, or '' when it has none. */
+export async function currentTtl(client: ClickHouseClient, database: string, table: string): Promise<string> {
+  const rs = await client.query({
+    query: 'SELECT engine_full FROM system.tables WHERE database = {database:String} AND name = {table:String}',
+    query_params: { database, table },
+    format: 'JSONEachRow',
+  });
+  const rows = await rs.json<{ engine_full: string }>();
+  const engine = rows[0]?.engine_full ?? '';
+  return /\bTTL (.+?)(?: SETTINGS |$)/.exec(engine)?.[1]?.trim() ?? '';
+}
+
+async function applyTtl(client: ClickHouseClient, database: string, table: string, days: number): Promise<MigrateResult['ttl']> {
+  const want = days > 0 ? ttlExpression(days) : '';
+  const have = await currentTtl(client, database, table);
+  if (have === want) return 'unchanged';
+  const target = `\`${database}\`.\`${table}\``;
+  if (want === '') {
+    await client.command({ query: `ALTER TABLE ${target} REMOVE TTL` });
+    return 'removed';
+  }
+  await client.command({ query: `ALTER TABLE ${target} MODIFY TTL toDateTime(event_time) + INTERVAL ${days} DAY` });
+  return 'set';
+}
