@@ -66,6 +66,9 @@ export function toGrpcStatus(err: unknown): status {
       return status.UNAUTHENTICATED;
     case ErrorCode.UNSUPPORTED_MEDIA:
       return status.UNIMPLEMENTED;
+    case ErrorCode.BACKPRESSURE:
+      // Retried by the collector only because the gRPC receiver always attaches RetryInfo to retryable errors.
+      return status.RESOURCE_EXHAUSTED;
     default:
       return err.retryable ? status.UNAVAILABLE : status.INTERNAL;
   }

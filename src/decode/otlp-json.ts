@@ -124,19 +124,26 @@ function int32(v: unknown, p: string): number {
   return n;
 }
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+
+// Out-of-range values are refused rather than wrapped: a wrapped number would be silently wrong.
 function int64(v: unknown, p: string): number | string {
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= -(2 ** 63) && v < 2 ** 63) return v;
   if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) {
     const n = Number(v);
-    return Number.isSafeInteger(n) ? n : BigInt.asIntN(64, BigInt(v)).toString();
+    if (Number.isSafeInteger(n)) return n;
+    const b = BigInt(v);
+    if (b >= INT64_MIN && b <= INT64_MAX) return b.toString();
   }
   throw bad(p, 'expected an int64 (decimal string or integer)');
 }
 
 function u64(v: unknown, p: string): string {
   if (v === undefined || v === null) return '0';
-  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return BigInt(v).toString();
-  if (typeof v === 'string' && /^\d{1,20}$/.test(v)) return BigInt.asUintN(64, BigInt(v)).toString();
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** 64) return BigInt(v).toString();
+  if (typeof v === 'string' && /^\d{1,20}$/.test(v) && BigInt(v) <= UINT64_MAX) return BigInt(v).toString();
   throw bad(p, 'expected an unsigned int64 (decimal string or integer)');
 }
 

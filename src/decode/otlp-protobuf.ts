@@ -161,7 +161,7 @@ function readAnyValue(r: ReaderT, end: number, depth: number): AnyValue {
     switch (tag >>> 3) {
       case 1: if (wt === 2) { value = r.string(); continue; } break;
       case 2: if (wt === 0) { value = r.bool(); continue; } break;
-      case 3: if (wt === 0) { value = longToValue(r.int64() as unknown as LongLike); continue; } break;
+      case 3: if (wt === 0) { value = longToValue(r.int64()); continue; } break;
       case 4: if (wt === 1) { value = r.double(); continue; } break;
       case 5: if (wt === 2) { value = readArray(r, r.uint32() + r.pos, depth); continue; } break;
       case 6: if (wt === 2) { value = readKvList(r, r.uint32() + r.pos, depth); continue; } break;
@@ -188,7 +188,8 @@ function readKvList(r: ReaderT, end: number, depth: number): Record<string, AnyV
   const out: Record<string, AnyValue> = {};
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag >>> 3 === 1 && (tag & 7) === 2) readKeyValue(r, r.uint32() + r.pos, out, depth + 1);
+    // readKeyValue adds the level for the value, as for arrays (and as the JSON decoder counts).
+    if (tag >>> 3 === 1 && (tag & 7) === 2) readKeyValue(r, r.uint32() + r.pos, out, depth);
     else r.skipType(tag & 7);
   }
   checkEnd(r, end);

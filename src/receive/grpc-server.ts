@@ -1,0 +1,107 @@
+/**
+ * OTLP/gRPC logs receiver: `opentelemetry.proto.collector.logs.v1.LogsService/Export` on @grpc/grpc-js.
+ * The request deserializer is the identity, so the raw (already gRPC-decompressed) message goes to the
+ * handler, which decodes it in a worker. Status mapping comes only from src/errors.ts; every retryable
+ * error carries RetryInfo, because the collector retries RESOURCE_EXHAUSTED only when RetryInfo is present.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { encodeResponseProtobuf, type ExportOutcome } from '../decode/export-response.ts';
+import { isPipelineError, toGrpcStatus } from '../errors.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { createAccounting, retryAfterSeconds } from './accounting.ts';
+import { DEFAULT_MAX_REQUEST_BYTES, splitHostPort } from './listen.ts';
+import { encodeRpcStatus } from './rpc-status.ts';
+import type { ExportHandler, RunningServer } from './types.ts';
+
+export const LOGS_EXPORT_PATH = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
+
+export interface GrpcServerOptions {
+  /** host:port; port 0 picks a free one. */
+  listen: string;
+  maxRequestBytes?: number;
+  handler: ExportHandler;
+  logger: Logger;
+}
+
+const identity = (b: Buffer): Buffer => b;
+const serializeOutcome = (o: ExportOutcome): Buffer => {
+  const bytes = encodeResponseProtobuf(o);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+};
+
+const logsService: grpc.ServiceDefinition = {
+  Export: {
+    path: LOGS_EXPORT_PATH,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: serializeOutcome,
+    responseDeserialize: identity,
+  },
+};
+
+/** PipelineError → grpc-js status object (with RetryInfo details for retryable errors). */
+export function toGrpcError(err: unknown): grpc.ServerErrorResponse {
+  const code = toGrpcStatus(err);
+  const message = isPipelineError(err) ? err.message : 'internal error';
+  const metadata = new grpc.Metadata();
+  if (isPipelineError(err) && err.retryable) {
+    metadata.set('grpc-status-details-bin', Buffer.from(encodeRpcStatus(code, message, retryAfterSeconds(err))));
+  }
+  return Object.assign(new Error(message), { code, details: message, metadata });
+}
+
+export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningServer> {
+  const maxRequestBytes = opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  const accounting = createAccounting('grpc', opts.logger);
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': maxRequestBytes,
+    // Responses are a few bytes; no reason to allow large ones.
+    'grpc.max_send_message_length': 4 * 1024 * 1024,
+  });
+
+  const exportCall = (call: grpc.ServerUnaryCall<Buffer, ExportOutcome>, callback: grpc.sendUnaryData<ExportOutcome>): void => {
+    let pending: Promise<ExportOutcome>;
+    try {
+      pending = opts.handler({ body: call.request, format: 'protobuf', encoding: 'identity', transport: 'grpc' });
+    } catch (err) {
+      pending = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    pending.then(
+      (outcome) => {
+        accounting.success(outcome);
+        callback(null, outcome);
+      },
+      (err: unknown) => {
+        accounting.failure(err);
+        callback(toGrpcError(err));
+      },
+    );
+  };
+  server.addService(logsService, { Export: exportCall });
+
+  const { host } = splitHostPort(opts.listen);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(opts.listen, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    address: `${host}:${port}`,
+    close(graceMs: number): Promise<void> {
+      closing ??= new Promise<void>((resolve) => {
+        // tryShutdown refuses new calls and waits for running ones; forceShutdown cuts whatever is left.
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, Math.max(0, graceMs));
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      return closing;
+    },
+  };
+}
