@@ -17,11 +17,16 @@ import { DetectionWriter } from './store/detection-writer.ts';
 import { migrate } from './store/migrations.ts';
 import type { Logger } from './telemetry/logger.ts';
 import { metrics, startDefaultMetrics } from './telemetry/metrics.ts';
-import { workerConfigFrom } from './cli/ruleset-from-config.ts';
+import { rulesetFromConfig, workerConfigFrom } from './cli/ruleset-from-config.ts';
 
 export interface Service {
   readonly grpcAddress: string;
   readonly httpAddress: string;
+  /**
+   * Loads the rules again and swaps in a new worker pool once it is warm; requests in flight finish on
+   * the old pool. A ruleset that fails to load keeps the previous one; the promise says why.
+   */
+  reload(): Promise<{ ok: true; rules: number } | { ok: false; reason: string }>;
   /** Stops accepting, finishes queued work, flushes ClickHouse and Keep. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -64,9 +69,10 @@ export async function startService(cfg: Readonly<Config>, ruleset: Ruleset, log:
     stopOnFailure.unshift(() => alerts.close(5_000));
 
     // detect
-    const pool = new DetectPool({ threads: cfg.workers.threads, maxQueue: cfg.workers.max_queue, worker: workerConfigFrom(cfg) });
+    let pool = new DetectPool({ threads: cfg.workers.threads, maxQueue: cfg.workers.max_queue, worker: workerConfigFrom(cfg) });
     stopOnFailure.unshift(() => pool.close());
     await pool.warmUp();
+    let activeRules = ruleset;
     log.info({ threads: pool.threads, maxQueue: pool.maxQueue, rules: ruleset.rules.length }, 'Detection workers ready.');
 
     let closing = false;
@@ -98,7 +104,7 @@ export async function startService(cfg: Readonly<Config>, ruleset: Ruleset, log:
       ready: () => {
         const reasons: string[] = [];
         if (closing) reasons.push('shutting down');
-        if (ruleset.rules.length === 0) reasons.push('no rules loaded');
+        if (activeRules.rules.length === 0) reasons.push('no rules loaded');
         if (!storageUp) reasons.push('ClickHouse unreachable');
         return { ready: reasons.length === 0, reasons };
       },
@@ -109,15 +115,47 @@ export async function startService(cfg: Readonly<Config>, ruleset: Ruleset, log:
     stopOnFailure.unshift(() => grpc.close(0));
     const http = await startHttpServer({ listen: cfg.receiver.http_listen, maxRequestBytes: cfg.receiver.max_request_bytes, handler: handle, health, logger: log.child({ stage: 'receive', transport: 'http' }) });
 
+    let reloading: Promise<{ ok: true; rules: number } | { ok: false; reason: string }> | undefined;
+    const reload = async (): Promise<{ ok: true; rules: number } | { ok: false; reason: string }> => {
+      const t0 = performance.now();
+      let next: Ruleset;
+      try {
+        next = rulesetFromConfig(cfg);
+      } catch (err) {
+        return { ok: false, reason: `rules could not be loaded: ${(err as Error).message}` };
+      }
+      if (next.rules.length === 0) return { ok: false, reason: `no rule loaded (${next.rejected} rejected); keeping the previous ${activeRules.rules.length} rules` };
+      const fresh = new DetectPool({ threads: cfg.workers.threads, maxQueue: cfg.workers.max_queue, worker: workerConfigFrom(cfg) });
+      try {
+        await fresh.warmUp();
+      } catch (err) {
+        await fresh.close().catch(() => undefined);
+        return { ok: false, reason: (err as Error).message };
+      }
+      if (closing) {
+        await fresh.close();
+        return { ok: false, reason: 'shutting down' };
+      }
+      const old = pool;
+      pool = fresh;
+      activeRules = next;
+      metrics.rulesLoaded.set(next.rules.length);
+      await old.close(); // finishes what was already queued on it
+      log.info({ stage: 'rules', loaded: next.loaded, rejected: next.rejected, ms: Math.round(performance.now() - t0) }, 'Rules reloaded.');
+      return { ok: true, rules: next.rules.length };
+    };
+
     let closed: Promise<void> | undefined;
     return {
       grpcAddress: grpc.address,
       httpAddress: http.address,
+      reload: () => (reloading ??= reload().finally(() => { reloading = undefined; })),
       close: () => (closed ??= (async () => {
         closing = true;
         clearInterval(probe);
         const grace = Math.max(1_000, cfg.shutdown_timeout_ms - 5_000);
         await Promise.all([grpc.close(grace), http.close(grace)]);
+        await reloading?.catch(() => undefined);
         await pool.close();
         await store.close();
         await alerts.close(Math.min(5_000, cfg.shutdown_timeout_ms / 4));

@@ -29,7 +29,7 @@ export async function runEval(files: readonly string[], configFile: string | und
     }
     const mapper = createRecordMapper();
     const now = Date.now();
-    for (const { event, record } of mapper.map(records)) {
+    for (const { event, record } of [...mapper.map(records), ...mapper.flush()]) {
       for (const m of rs.detector.evaluate(event)) {
         const d = buildDetection(m, event, record, now, 'stream');
         out.push(JSON.stringify({

@@ -4,6 +4,7 @@ import { isPipelineError } from '../errors.ts';
 import { startService } from '../pipeline.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { rulesetFromConfig } from './ruleset-from-config.ts';
+import { watchRules } from '../detect/rule-watch.ts';
 
 export async function runServe(configFile: string | undefined, flags: Record<string, string | string[] | undefined>): Promise<number> {
   let log = createLogger();
@@ -38,11 +39,20 @@ export async function runServe(configFile: string | undefined, flags: Record<str
   log.info({ grpc: service.grpcAddress, http: service.httpAddress }, 'otel-sigma is listening.');
 
   const svc = service;
+  const reload = (why: string): void => {
+    void svc.reload().then((r) => {
+      if (r.ok) log.info({ stage: 'rules', why, rules: r.rules }, 'Ruleset reloaded.');
+      else log.error({ stage: 'rules', why, code: 'ERR_RULE_LOAD' }, `Reload failed, keeping the previous ruleset: ${r.reason}`);
+    });
+  };
+  process.on('SIGHUP', () => reload('SIGHUP'));
+  const unwatch = watchRules(cfg.rules.paths, 1_000, () => reload('rule files changed'), log);
   return await new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
+      unwatch();
       log.info({ signal }, 'Shutting down: finishing queued work and flushing.');
       const deadline = setTimeout(() => {
         log.error({ timeoutMs: cfg.shutdown_timeout_ms }, 'Shutdown deadline passed; exiting.');

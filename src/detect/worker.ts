@@ -15,12 +15,16 @@ import type { DetectResult, DetectTask, WorkerConfig } from './task.ts';
 const cfg = workerData as WorkerConfig;
 const mapping = loadLogsourceMapping({ overrideFiles: cfg.mappingFiles });
 const ruleset = loadRuleset({ paths: cfg.rulePaths, mapping, placeholders: cfg.placeholders, select: cfg.select });
-const mapper = createRecordMapper();
+const mapper = createRecordMapper({ mapping });
 
 export default function detect(task: DetectTask): DetectResult {
   try {
     const req = decodeExport(task, cfg.maxRequestBytes);
+    // Flushing the mapper's held auditd records at the end of each request keeps every acknowledged record
+    // evaluated before the ack (no event waits in a worker across requests); auditd writes an event's
+    // records together, so they arrive in one collector batch in practice.
     const events = mapper.map(req.records);
+    for (const e of mapper.flush()) events.push(e);
     const detections: Detection[] = [];
     const now = Date.now();
     let evalErrors = 0;

@@ -28,6 +28,8 @@ export interface ClickHouseOptions {
   readonly password?: string;
   /** Embedded engine data directory (created if missing). Ignored when `url` is set. */
   readonly dataDir: string;
+  /** https:// only: PEM CA bundle that signed the server's certificate (a private CA); the system CAs otherwise. */
+  readonly caCert?: Buffer | undefined;
   /** HTTP only: per-request timeout. The embedded engine runs in-process and has none. */
   readonly requestTimeoutMs?: number;
 }
@@ -47,6 +49,7 @@ export function openClickHouse(opts: ClickHouseOptions): ClickHouseHandle {
       url: opts.url,
       ...(opts.username !== undefined ? { username: opts.username } : {}),
       ...(opts.password !== undefined ? { password: opts.password } : {}),
+      ...(opts.caCert !== undefined ? { tls: { ca_cert: opts.caCert } } : {}),
       request_timeout: opts.requestTimeoutMs ?? 30_000,
       application: 'otel-sigma',
       log: QUIET,

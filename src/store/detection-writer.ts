@@ -9,6 +9,11 @@
  *
  * Every attempt of a batch carries the same insert_deduplication_token (a hash of the batch's
  * fingerprints), so an insert that reached the table but whose reply was lost is not stored twice.
+ *
+ * With `spoolDir`, a ClickHouse outage does not fail writes: once a batch has been retried for
+ * spoolAfterMs it is appended (fsync'd) to an on-disk spool and its writes resolve — the data is
+ * durable. While the spool holds anything, new batches are appended behind it (arrival order), and
+ * a replayer drains it into ClickHouse with dedup tokens that survive a crash (spool.ts, spool-sink.ts).
  */
 import { createHash } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -19,6 +24,7 @@ import { metrics } from '../telemetry/metrics.ts';
 import { toInsertRow, type DetectionRow } from './detection-row.ts';
 import { backoffDelayMs, clickHouseErrorCode, isRetryableStoreError } from './retry-policy.ts';
 import { assertIdentifier } from './schema.ts';
+import { SpoolSink } from './spool-sink.ts';
 
 export interface DetectionWriterOptions {
   readonly client: ClickHouseClient;
@@ -38,6 +44,14 @@ export interface DetectionWriterOptions {
   readonly retryMaxDelayMs?: number;
   /** Failed attempts are logged (once per attempt, never per row). */
   readonly logger?: Logger;
+  /** Directory of the on-disk spool used while ClickHouse is unreachable; absent = no spool (writes fail after maxRetryMs). */
+  readonly spoolDir?: string;
+  /** Bound on the spool's files; when full, writes reject with a retryable ERR_BACKPRESSURE. Default 1 GiB. */
+  readonly spoolMaxBytes?: number;
+  /** With a spool: retry a batch in memory this long before spooling it (replaces maxRetryMs). Default 3 s. */
+  readonly spoolAfterMs?: number;
+  /** With a spool: size at which a new segment file is started. Default spoolMaxBytes/16, 64 KiB–64 MiB. */
+  readonly spoolSegmentBytes?: number;
 }
 
 interface PendingWrite {
@@ -58,6 +72,7 @@ export class DetectionWriter {
   readonly #maxRetryMs: number;
   readonly #backoff: { baseMs: number; maxMs: number };
   readonly #logger: Logger | undefined;
+  readonly #sink: SpoolSink | undefined;
 
   #queue: PendingWrite[] = [];
   #queuedRows = 0;
@@ -80,6 +95,28 @@ export class DetectionWriter {
     this.#maxRetryMs = positive('maxRetryMs', opts.maxRetryMs ?? 30_000, true);
     this.#backoff = { baseMs: positive('retryBaseMs', opts.retryBaseMs ?? 100), maxMs: positive('retryMaxDelayMs', opts.retryMaxDelayMs ?? 5000) };
     this.#logger = opts.logger;
+    if (opts.spoolDir !== undefined) {
+      this.#maxRetryMs = positive('spoolAfterMs', opts.spoolAfterMs ?? 3000, true);
+      this.#sink = new SpoolSink({
+        dir: opts.spoolDir,
+        maxBytes: positive('spoolMaxBytes', opts.spoolMaxBytes ?? 1024 ** 3),
+        segmentBytes: opts.spoolSegmentBytes,
+        insert: (rows, token) => this.#insertOnce(rows, token),
+        backoff: this.#backoff,
+        maxRows: this.#batchRows,
+        logger: opts.logger,
+      });
+    }
+  }
+
+  /** Batches in the on-disk spool waiting for ClickHouse (0 without a spool). */
+  get spooledBatches(): number {
+    return this.#sink?.spool.batches ?? 0;
+  }
+
+  /** Resolves once the spool has been replayed into ClickHouse (at once without a spool, or after close()). */
+  spoolDrained(): Promise<void> {
+    return this.#sink?.idle() ?? Promise.resolve();
   }
 
   /** Rows accepted but not yet stored (buffered + being inserted). */
@@ -121,11 +158,15 @@ export class DetectionWriter {
     await Promise.allSettled(waiting);
   }
 
-  /** Stops accepting writes and flushes what is buffered. Idempotent; may take up to maxRetryMs while ClickHouse is down. */
+  /**
+   * Stops accepting writes and flushes what is buffered into ClickHouse or, failing that, the spool.
+   * Idempotent; may take up to maxRetryMs (spoolAfterMs) while ClickHouse is down. Replay stops after
+   * the insert in flight; the rest of the spool waits on disk for the next start.
+   */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
     this.#closed = true;
-    this.#closing = this.flush().finally(() => {
+    this.#closing = this.flush().then(() => this.#sink?.close()).finally(() => {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     });
@@ -198,9 +239,19 @@ export class DetectionWriter {
       settle(batch, new PipelineError(ErrorCode.STORE, `Cannot convert detections to rows: ${errorMessage(cause)}`, false, { cause }));
       return;
     }
-    const outcome = await this.#insertWithRetry(rows, hash.digest('hex'));
+    const token = hash.digest('hex');
+    // Behind spooled batches: join the queue on disk (put() registers the append in this same tick).
+    if (this.#sink?.active) {
+      settle(batch, await this.#sink.put(rows, token, undefined));
+      return;
+    }
+    const outcome = await this.#insertWithRetry(rows, token);
     if (outcome === undefined) {
       settle(batch);
+      return;
+    }
+    if (outcome.retryable && this.#sink) {
+      settle(batch, await this.#sink.put(rows, token, outcome));
       return;
     }
     if (!outcome.retryable && batch.length > 1) {
@@ -217,12 +268,7 @@ export class DetectionWriter {
     for (let attempt = 1; ; attempt++) {
       const t0 = performance.now();
       try {
-        await this.#client.insert({
-          table: this.#target,
-          values: rows,
-          format: 'JSONEachRow',
-          clickhouse_settings: { insert_deduplication_token: token },
-        });
+        await this.#insertOnce(rows, token);
         metrics.storeInsertSeconds.observe((performance.now() - t0) / 1000);
         metrics.storeRows.inc(rows.length);
         return undefined;
@@ -234,6 +280,7 @@ export class DetectionWriter {
         const delay = backoffDelayMs(attempt, this.#backoff);
         const elapsed = performance.now() - started;
         if (!retryable || elapsed + delay > this.#maxRetryMs) {
+          if (retryable && this.#sink) return new PipelineError(ErrorCode.STORE, what, true, { cause }); // spooled next, not an error yet
           metrics.errors.inc({ stage: 'store', code: ErrorCode.STORE });
           this.#logger?.error({ stage: 'store', code: ErrorCode.STORE, attempts: attempt, rows: rows.length, retryable, err: cause }, 'giving up on detection insert');
           const suffix = retryable ? ` (gave up after ${attempt} attempts in ${Math.round(elapsed)} ms)` : '';
@@ -243,6 +290,15 @@ export class DetectionWriter {
         await new Promise((r) => setTimeout(r, delay));
       }
     }
+  }
+
+  async #insertOnce(values: readonly object[], token: string): Promise<void> {
+    await this.#client.insert({
+      table: this.#target,
+      values,
+      format: 'JSONEachRow',
+      clickhouse_settings: { insert_deduplication_token: token },
+    });
   }
 
   #updateGauge(): void {

@@ -14,7 +14,7 @@ import { assertIdentifier, createDatabaseSql, createDetectionsTableSql, createMi
 export interface SchemaOptions {
   readonly database: string;
   readonly table: string;
-  /** Days to keep detections, counted from event_time; 0 keeps them forever. */
+  /** Days to keep detections, counted from detected_at; 0 keeps them forever. */
   readonly ttlDays: number;
 }
 
@@ -99,6 +99,6 @@ async function applyTtl(client: ClickHouseClient, database: string, table: strin
     await client.command({ query: `ALTER TABLE ${target} REMOVE TTL` });
     return 'removed';
   }
-  await client.command({ query: `ALTER TABLE ${target} MODIFY TTL toDateTime(event_time) + INTERVAL ${days} DAY` });
+  await client.command({ query: `ALTER TABLE ${target} MODIFY TTL toDateTime(detected_at) + INTERVAL ${days} DAY` });
   return 'set';
 }

@@ -32,8 +32,9 @@
  * Layout: one partition per day of event_time (time-range queries prune whole days and TTL drops
  * whole parts); sort key (rule_level, rule_id, host, event_time) serves "high/critical in the last
  * day", "everything rule X fired on" and, inside a rule, a host's timeline; a bloom filter on host
- * serves "everything on host Y" without a rule. Retention (`ttl_days`) counts from event_time, so a
- * hunt over logs older than the retention keeps nothing — by design: retention follows the data.
+ * serves "everything on host Y" without a rule. Retention (`ttl_days`) counts from detected_at, not
+ * event_time: a detection on an old log (a hunt, a replay, a host whose clock is wrong) is kept for
+ * the full retention instead of being dropped on insert.
  * `non_replicated_deduplication_window` lets an insert retried with the same
  * `insert_deduplication_token` be stored once.
  */
@@ -105,5 +106,5 @@ SETTINGS non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW},
 
 /** The TTL expression for `days` (> 0), exactly as ClickHouse prints it back in system.tables. */
 export function ttlExpression(days: number): string {
-  return `toDateTime(event_time) + toIntervalDay(${days})`;
+  return `toDateTime(detected_at) + toIntervalDay(${days})`;
 }

@@ -62,19 +62,22 @@ void describe('migrate', () => {
   void test('a changed TTL is applied on restart, an unchanged one is left alone, 0 removes it', async () => {
     const opts = { database: 'otel_sigma', table: 'detections' };
     assert.equal((await migrate(ch.client, { ...opts, ttlDays: 7 })).ttl, 'set');
-    assert.equal(await currentTtl(ch.client, 'otel_sigma', 'detections'), 'toDateTime(event_time) + toIntervalDay(7)');
+    assert.equal(await currentTtl(ch.client, 'otel_sigma', 'detections'), 'toDateTime(detected_at) + toIntervalDay(7)');
     assert.equal((await migrate(ch.client, { ...opts, ttlDays: 7 })).ttl, 'unchanged');
     assert.equal((await migrate(ch.client, { ...opts, ttlDays: 30 })).ttl, 'set');
-    assert.equal(await currentTtl(ch.client, 'otel_sigma', 'detections'), 'toDateTime(event_time) + toIntervalDay(30)');
+    assert.equal(await currentTtl(ch.client, 'otel_sigma', 'detections'), 'toDateTime(detected_at) + toIntervalDay(30)');
     assert.equal((await migrate(ch.client, { ...opts, ttlDays: 0 })).ttl, 'removed');
     assert.equal(await currentTtl(ch.client, 'otel_sigma', 'detections'), '');
   });
 
-  void test('TTL counts from event_time: rows older than the retention are dropped', async () => {
+  void test('TTL counts from detected_at: old detections are dropped, detections of old events are kept', async () => {
     await migrate(ch.client, { database: 'ttl_db', table: 'short', ttlDays: 1 });
     const old = '2020-01-01 00:00:00.000000000';
     const fresh = new Date().toISOString().slice(0, 19).replace('T', ' ');
-    await ch.client.insert({ table: 'ttl_db.short', values: [{ event_time: old, fingerprint: 'old' }, { event_time: fresh, fingerprint: 'new' }], format: 'JSONEachRow' });
+    await ch.client.insert({ table: 'ttl_db.short', values: [
+      { event_time: fresh, detected_at: old, fingerprint: 'old' },
+      { event_time: old, detected_at: fresh, fingerprint: 'new' },
+    ], format: 'JSONEachRow' });
     await ch.client.command({ query: 'OPTIMIZE TABLE ttl_db.short FINAL' });
     const left = await rows<{ fingerprint: string }>('SELECT fingerprint FROM ttl_db.short');
     assert.deepEqual(left, [{ fingerprint: 'new' }]);

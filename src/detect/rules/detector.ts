@@ -1,0 +1,218 @@
+/**
+ * The compiled ruleset at run time: logsource routing and per-event evaluation.
+ *
+ * Routing: every mapping variant a rule can be seen through (plus the fallback variant for
+ * unmapped logsources) becomes a route holding its rules, each with a slot table that applies
+ * the variant's field renames. Routes are indexed by the value of one of their `when` keys
+ * (EventID first, then Channel, then @source, …), so an event costs one map lookup per index
+ * key and only meets the rules of its own logsource. A rule reachable through several routes is
+ * reported once per event (a stamp per rule, no per-event set).
+ */
+import type { LogsourceMapping, LogsourceVariant, SigmaEvent } from '../../map/types.ts';
+import type { Detector, RuleInfo, RuleMatch } from '../types.ts';
+import { EventView, FieldSlots, toFieldString, type FieldString } from './event-view.ts';
+import { RoutePrefilter } from './prefilter.ts';
+import type { KeywordProbe, Test, Witness } from './values.ts';
+
+/** A rule ready to run: metadata, its field names (rule-local numbering) and its test. */
+export interface CompiledRule {
+  readonly info: RuleInfo;
+  readonly fields: readonly string[];
+  readonly test: Test;
+  readonly probes: readonly KeywordProbe[];
+  /** Facts one of which holds whenever the rule matches (null: none known, always evaluated). */
+  readonly witness: Witness | null;
+}
+
+export interface DetectorOptions {
+  /** Use the candidate index (default). false evaluates every routed rule: same results, slower. */
+  readonly prefilter?: boolean;
+}
+
+interface RuleState {
+  readonly rule: CompiledRule;
+  /** Evaluation stamp of the last event the rule matched (dedup across routes). */
+  stamp: number;
+}
+
+interface RouteRule {
+  readonly state: RuleState;
+  readonly slots: Int32Array;
+}
+
+interface Predicate {
+  /** `@name` keys read event.meta.<name>; others read a field slot. */
+  readonly meta: string | null;
+  readonly slot: number;
+  readonly values: ReadonlySet<string>;
+}
+
+interface Route {
+  readonly when: readonly Predicate[];
+  readonly rules: RouteRule[];
+  stamp: number;
+  prefilter: RoutePrefilter | null;
+  /** Per rule of the route: the stamp of the last event its witness fired on. */
+  cand: Uint32Array;
+}
+
+interface RouteIndex {
+  readonly key: Predicate;
+  readonly byValue: Map<string, Route[]>;
+}
+
+/** Preference for the index key of a route: the most selective keys first. */
+const INDEX_KEYS = ['EventID', 'Channel', '@source', '@service', '@product'];
+
+export class SigmaDetector implements Detector {
+  readonly ruleCount: number;
+  /** Rule evaluations that threw (the rule is skipped for that event). */
+  evalErrors = 0;
+  readonly #view: EventView;
+  readonly #indexes: RouteIndex[];
+  readonly #unindexed: Route[];
+  #stamp = 0;
+
+  constructor(placed: readonly { rule: CompiledRule; variants: readonly LogsourceVariant[] }[], opts: DetectorOptions = {}) {
+    const slots = new FieldSlots();
+    const routes = new Map<LogsourceVariant, Route>();
+    const predicateFor = (key: string, values: readonly (string | number)[]): Predicate => ({
+      meta: key.startsWith('@') ? key.slice(1) : null,
+      slot: key.startsWith('@') ? -1 : slots.slot(key),
+      values: new Set(values.map((v) => String(v).toLowerCase())),
+    });
+    for (const { rule, variants } of placed) {
+      const state: RuleState = { rule, stamp: 0 };
+      for (const variant of variants) {
+        let route = routes.get(variant);
+        if (!route) {
+          route = { when: Object.entries(variant.when).map(([k, vs]) => predicateFor(k, vs)), rules: [], stamp: 0, prefilter: null, cand: new Uint32Array(0) };
+          routes.set(variant, route);
+        }
+        const rename = variant.rename ?? {};
+        route.rules.push({ state, slots: Int32Array.from(rule.fields, (f) => slots.slot(rename[f] ?? f)) });
+      }
+    }
+    this.ruleCount = placed.length;
+    if (opts.prefilter !== false) {
+      for (const route of routes.values()) {
+        route.prefilter = new RoutePrefilter(route.rules.map((r) => ({ witness: r.state.rule.witness, slots: r.slots })));
+        route.cand = new Uint32Array(route.rules.length);
+      }
+    }
+
+    const indexes = new Map<string, RouteIndex>();
+    this.#unindexed = [];
+    for (const [variant, route] of routes) {
+      const keys = Object.keys(variant.when);
+      const key = INDEX_KEYS.find((k) => keys.includes(k)) ?? keys[0];
+      if (key === undefined) {
+        this.#unindexed.push(route);
+        continue;
+      }
+      let idx = indexes.get(key);
+      if (!idx) {
+        idx = { key: predicateFor(key, []), byValue: new Map() };
+        indexes.set(key, idx);
+      }
+      for (const v of route.when[keys.indexOf(key)]!.values) {
+        const list = idx.byValue.get(v);
+        if (list) list.push(route);
+        else idx.byValue.set(v, [route]);
+      }
+    }
+    this.#indexes = [...indexes.values()];
+    this.#view = new EventView(slots);
+  }
+
+  evaluate(event: SigmaEvent): RuleMatch[] {
+    const out: RuleMatch[] = [];
+    try {
+      const view = this.#view;
+      view.reset(event);
+      const stamp = ++this.#stamp;
+      for (const idx of this.#indexes) {
+        const v = this.#predicateValue(idx.key);
+        if (v === undefined) continue;
+        if (typeof v === 'string') {
+          const routes = idx.byValue.get(v);
+          if (routes) for (const r of routes) this.#runRoute(r, stamp, out);
+        } else {
+          for (const one of v) {
+            const routes = idx.byValue.get(one);
+            if (routes) for (const r of routes) this.#runRoute(r, stamp, out);
+          }
+        }
+      }
+      for (const r of this.#unindexed) this.#runRoute(r, stamp, out);
+    } catch {
+      this.evalErrors++;
+    }
+    return out;
+  }
+
+  #predicateValue(p: Predicate): FieldString {
+    if (p.meta === null) return this.#view.lower(p.slot);
+    const m = (this.#view.meta as unknown as Record<string, unknown>)[p.meta];
+    return typeof m === 'string' ? m.toLowerCase() : typeof m === 'number' || typeof m === 'boolean' ? String(m) : undefined;
+  }
+
+  #runRoute(route: Route, stamp: number, out: RuleMatch[]): void {
+    if (route.stamp === stamp) return;
+    route.stamp = stamp;
+    for (const p of route.when) {
+      const v = this.#predicateValue(p);
+      if (v === undefined) return;
+      if (typeof v === 'string' ? !p.values.has(v) : !v.some((x) => p.values.has(x))) return;
+    }
+    const view = this.#view;
+    const pf = route.prefilter;
+    if (pf) pf.mark(view, route.cand, stamp);
+    const rules = route.rules;
+    for (let i = 0; i < rules.length; i++) {
+      if (pf && pf.always[i] === 0 && route.cand[i] !== stamp) continue;
+      const rr = rules[i]!;
+      const st = rr.state;
+      if (st.stamp === stamp) continue;
+      let hit: boolean;
+      try {
+        hit = st.rule.test(view, rr.slots);
+      } catch {
+        this.evalErrors++;
+        continue;
+      }
+      if (hit) {
+        st.stamp = stamp;
+        out.push({ rule: st.rule.info, matched: this.#matched(rr) });
+      }
+    }
+  }
+
+  /** Field → value of the event fields the rule references (after renames), plus fields a keyword hit. */
+  #matched(rr: RouteRule): Record<string, string> {
+    const view = this.#view;
+    const m: Record<string, string> = {};
+    for (let i = 0; i < rr.slots.length; i++) {
+      const slot = rr.slots[i]!;
+      const v = view.value(slot);
+      if (v !== undefined) m[view.names[slot]!] = typeof v === 'string' ? v : JSON.stringify(v);
+    }
+    const probes = rr.state.rule.probes;
+    if (probes.length) {
+      for (const key of Object.keys(view.fields)) {
+        if (key in m) continue;
+        const v = toFieldString(view.fields[key]);
+        if (v === undefined) continue;
+        const vs = typeof v === 'string' ? [v] : v;
+        if (vs.some((x) => probes.some((p) => p(x.toLowerCase())))) m[key] = typeof v === 'string' ? v : JSON.stringify(v);
+      }
+    }
+    return m;
+  }
+}
+
+/** The variants a rule is evaluated through: its logsource's entry, or the fallback (null when unmapped). */
+export function variantsFor(mapping: LogsourceMapping, product: string, category: string, service: string): readonly LogsourceVariant[] | null {
+  const entry = mapping.entries.find((e) => (e.product ?? '') === product && (e.category ?? '') === category && (e.service ?? '') === service);
+  return entry ? entry.variants : null;
+}

@@ -1,0 +1,449 @@
+/**
+ * Compiles a detection item's values (after modifiers) into a test over the event.
+ *
+ * Hot path. Needles are lower-cased here, once; field values are lower-cased once per event by
+ * the EventView. An OR-list of plain strings (by far the most common item) becomes one matcher
+ * that checks a Set for exact values and runs startsWith / endsWith / includes for the rest, so
+ * no regex runs unless the rule wrote `re`.
+ */
+import { cidrContains } from './cidr.ts';
+import type { EventView, FieldString } from './event-view.ts';
+import type { SigmaValue, TimeUnit } from './modifiers.ts';
+import { ModifierError } from './modifiers.ts';
+import { compileSafeRegex } from './regex.ts';
+import { runStringTest, STAR, stringTest, type Glob, type Part, type StringTest } from './sigma-string.ts';
+
+/** A compiled condition over the event; `s` maps the rule's field numbers to event slots. */
+export type Test = (v: EventView, s: Int32Array) => boolean;
+/**
+ * A test with an estimate of its cost (so AND/OR run cheap tests first) and its witness: facts
+ * at least one of which holds on every event the test accepts (see prefilter.ts), or null.
+ */
+export interface CostedTest {
+  readonly test: Test;
+  readonly cost: number;
+  readonly witness: Witness | null;
+}
+
+/** A necessary string fact: the rule's field `f` (lower-cased) equals / starts / ends with / contains `s`. */
+export interface Fact {
+  readonly f: number;
+  readonly k: 'eq' | 'sw' | 'ew' | 'ct';
+  readonly s: string;
+}
+/** A disjunction of facts. */
+export type Witness = readonly Fact[];
+
+/** Lower-cased string predicate used for keyword hits in match reports. */
+export type KeywordProbe = (lowerValue: string) => boolean;
+
+type Pred = (x: string) => boolean;
+
+/** Compiles `field: values` (OR, or AND with `all`; NOT with `neq`). `fieldIndex` numbers the rule's fields. */
+export function fieldItemTest(field: string, values: readonly SigmaValue[], all: boolean, neg: boolean, fieldIndex: (name: string) => number): CostedTest {
+  const fi = fieldIndex(field);
+  const groups = all ? values.map((v) => [v]) : [values];
+  const tests = groups.map((g) => orGroup(fi, flatten(g), fieldIndex));
+  let t = tests.length === 1 ? tests[0]! : andAll(tests);
+  if (neg) t = negate(t);
+  return t;
+}
+
+/** Compiles an unnamed value list (keywords): each value is searched in every field value of the event. */
+export function keywordTest(values: readonly SigmaValue[], all: boolean, neg: boolean): { test: CostedTest; probes: KeywordProbe[] } {
+  const probes: KeywordProbe[] = [];
+  const groupTests = (all ? values.map((v) => [v]) : [values]).map((g): CostedTest => {
+    const lowPreds: Pred[] = [];
+    const origPreds: Pred[] = [];
+    for (const v of flatten(g)) {
+      const p = keywordPred(v);
+      (p.original ? origPreds : lowPreds).push(p.pred);
+    }
+    probes.push(...lowPreds);
+    const anyLow = anyPred(lowPreds);
+    const anyOrig = anyPred(origPreds);
+    const test: Test = (v) => {
+      if (lowPreds.length !== 0) {
+        const lows = v.allLower();
+        for (let i = 0; i < lows.length; i++) if (anyLow(lows[i]!)) return true;
+      }
+      if (origPreds.length !== 0) {
+        const orig = v.allValues();
+        for (let i = 0; i < orig.length; i++) if (anyOrig(orig[i]!)) return true;
+      }
+      return false;
+    };
+    return { test, cost: 50, witness: null };
+  });
+  let t = groupTests.length === 1 ? groupTests[0]! : andAll(groupTests);
+  if (neg) t = negate(t);
+  return { test: t, probes };
+}
+
+function keywordPred(v: SigmaValue): { pred: Pred; original: boolean } {
+  switch (v.t) {
+    case 'str': {
+      // A keyword is a substring search: implicit `*` on both sides.
+      let parts: Part[] = [...v.parts];
+      if (parts[0] !== STAR) parts = [STAR, ...parts];
+      if (parts[parts.length - 1] !== STAR) parts = [...parts, STAR];
+      const t = stringTest(parts, !v.cased);
+      const pred: Pred = (x) => runStringTest(t, x);
+      return { pred, original: v.cased };
+    }
+    case 'num':
+    case 'bool': {
+      const needle = v.t === 'num' ? v.text.toLowerCase() : String(v.b);
+      return { pred: (x) => x.includes(needle), original: false };
+    }
+    case 're': {
+      const r = regex(v);
+      return { pred: (x) => r.regex.test(x), original: !r.lowercaseInput };
+    }
+    case 'cidr':
+      return { pred: (x) => cidrContains(v.net, x), original: false };
+    default:
+      throw new ModifierError(`a ${v.t === 'null' ? 'null value' : v.t} cannot be a keyword (keywords search every field; give a field name)`);
+  }
+}
+
+const flatten = (vs: readonly SigmaValue[]): SigmaValue[] => vs.flatMap((v) => (v.t === 'exp' ? flatten(v.items) : [v]));
+
+function regex(v: Extract<SigmaValue, { t: 're' }>) {
+  const r = compileSafeRegex(v.pattern, v.flags);
+  if (!r.ok) throw new ModifierError(r.reason);
+  return r;
+}
+
+/** OR over values of one field. */
+function orGroup(fi: number, values: readonly SigmaValue[], fieldIndex: (name: string) => number): CostedTest {
+  const lowerTests: StringTest[] = [];
+  const casedTests: StringTest[] = [];
+  const others: CostedTest[] = [];
+  let matchNull = false;
+  for (const v of values) {
+    switch (v.t) {
+      case 'str':
+        (v.cased ? casedTests : lowerTests).push(stringTest(v.parts, !v.cased));
+        break;
+      case 'num':
+        lowerTests.push({ k: 'eq', s: String(v.n) });
+        if (v.text.toLowerCase() !== String(v.n)) lowerTests.push({ k: 'eq', s: v.text.toLowerCase() });
+        break;
+      case 'bool':
+        lowerTests.push({ k: 'eq', s: String(v.b) });
+        break;
+      case 'null':
+        matchNull = true;
+        break;
+      case 're': {
+        const r = regex(v);
+        const re = r.regex;
+        const pred: Pred = (x) => re.test(x);
+        others.push({ test: r.lowercaseInput ? onLower(fi, pred) : onValue(fi, pred), cost: 20, witness: null });
+        break;
+      }
+      case 'cidr': {
+        const net = v.net;
+        others.push({ test: onValue(fi, (x) => cidrContains(net, x)), cost: 5, witness: null });
+        break;
+      }
+      case 'fieldref':
+        others.push({ test: fieldRef(fi, fieldIndex(v.field), v.sw, v.ew), cost: 3, witness: null });
+        break;
+      case 'exists': {
+        const want = v.b;
+        others.push({ test: (ev, s) => (ev.value(s[fi]!) !== undefined) === want, cost: 1, witness: null });
+        break;
+      }
+      case 'cmp': {
+        const { op, n, unit } = v;
+        const cmp: (x: number) => boolean = op === 'lt' ? (x) => x < n : op === 'lte' ? (x) => x <= n : op === 'gt' ? (x) => x > n : (x) => x >= n;
+        const test = onValue(fi, (x) => {
+          const num = unit ? timePart(x, unit) : toNumber(x);
+          return num !== undefined && cmp(num);
+        });
+        others.push({ test, cost: 3, witness: null });
+        break;
+      }
+      case 'time': {
+        const { unit, n } = v;
+        others.push({ test: onValue(fi, (x) => timePart(x, unit) === n), cost: 3, witness: null });
+        break;
+      }
+      case 'exp':
+        throw new Error('expansions are flattened before orGroup');
+    }
+  }
+  const tests: CostedTest[] = [];
+  if (lowerTests.length) tests.push(stringSetTest(fi, lowerTests, true));
+  if (casedTests.length) tests.push(stringSetTest(fi, casedTests, false));
+  if (matchNull) {
+    tests.push({
+      test: (ev, s) => {
+        const x = ev.value(s[fi]!);
+        return x === undefined || x === '';
+      },
+      cost: 1,
+      witness: null,
+    });
+  }
+  tests.push(...others);
+  if (tests.length === 0) return { test: () => false, cost: 0, witness: [] };
+  return tests.length === 1 ? tests[0]! : anyOf(tests);
+}
+
+/** Several string tests on one field as one matcher: a Set for exact values, method calls for the rest. */
+function stringSetTest(fi: number, tests: readonly StringTest[], lower: boolean): CostedTest {
+  const eq = new Set<string>();
+  const sw: string[] = [];
+  const ew: string[] = [];
+  const ct: string[] = [];
+  const rest: StringTest[] = [];
+  let any = false;
+  for (const t of tests) {
+    if (t.k === 'eq') eq.add(t.s);
+    else if (t.k === 'sw') sw.push(t.s);
+    else if (t.k === 'ew') ew.push(t.s);
+    else if (t.k === 'ct') ct.push(t.s);
+    else if (t.k === 'any') any = true;
+    else rest.push(t);
+  }
+  let pred: Pred;
+  if (any) pred = () => true;
+  else if (eq.size === 1 && sw.length + ew.length + ct.length + rest.length === 0) {
+    const only = eq.values().next().value!;
+    pred = (x) => x === only;
+  } else if (eq.size === 0 && sw.length + ew.length + rest.length === 0 && ct.length === 1) {
+    const only = ct[0]!;
+    pred = (x) => x.includes(only);
+  } else if (eq.size === 0 && sw.length + ct.length + rest.length === 0 && ew.length === 1) {
+    const only = ew[0]!;
+    pred = (x) => x.endsWith(only);
+  } else {
+    pred = (x) => {
+      if (eq.size !== 0 && eq.has(x)) return true;
+      for (let i = 0; i < ew.length; i++) if (x.endsWith(ew[i]!)) return true;
+      for (let i = 0; i < sw.length; i++) if (x.startsWith(sw[i]!)) return true;
+      for (let i = 0; i < ct.length; i++) if (x.includes(ct[i]!)) return true;
+      for (let i = 0; i < rest.length; i++) if (runStringTest(rest[i]!, x)) return true;
+      return false;
+    };
+  }
+  const cost = 1 + (sw.length + ew.length) * 0.2 + ct.length * 0.5 + rest.length;
+  return { test: lower ? onLower(fi, pred) : onValue(fi, pred), cost, witness: stringWitness(fi, tests, lower) };
+}
+
+/**
+ * Facts implied by string tests on field `fi`. Lower-cased tests give their needle as is. A
+ * case-sensitive needle is lower-cased into a fact only when it is ASCII (lower-casing is not
+ * substring-preserving for every Unicode character, e.g. final sigma). A wildcard pattern gives
+ * its anchored prefix or suffix, or its longest literal run.
+ */
+function stringWitness(fi: number, tests: readonly StringTest[], lower: boolean): Witness | null {
+  const facts: Fact[] = [];
+  for (const t of tests) {
+    let fact: Fact | null;
+    if (t.k === 'any') return null;
+    if (t.k === 'glob') fact = globFact(fi, t.g);
+    else fact = { f: fi, k: t.k, s: t.s };
+    if (fact === null) return null;
+    if (!lower) {
+      if (!/^[\x00-\x7f]*$/.test(fact.s)) return null;
+      fact = { ...fact, s: fact.s.toLowerCase() };
+    }
+    facts.push(fact);
+  }
+  return facts;
+}
+
+function globFact(fi: number, g: Glob): Fact | null {
+  const first = g.segs[0];
+  const last = g.segs[g.segs.length - 1];
+  const literal = (seg: { text: string; any: readonly boolean[] | null }) => seg.any === null;
+  if (g.anchoredStart && first && first.text && literal(first)) return { f: fi, k: 'sw', s: first.text };
+  if (g.anchoredEnd && last && last.text && literal(last)) return { f: fi, k: 'ew', s: last.text };
+  let best = '';
+  for (const seg of g.segs) {
+    let run = '';
+    for (let i = 0; i <= seg.text.length; i++) {
+      if (i === seg.text.length || seg.any?.[i]) {
+        if (run.length > best.length) best = run;
+        run = '';
+      } else run += seg.text[i];
+    }
+  }
+  return best ? { f: fi, k: 'ct', s: best } : null;
+}
+
+function applyTo(x: FieldString, pred: Pred): boolean {
+  if (x === undefined) return false;
+  if (typeof x === 'string') return pred(x);
+  for (let i = 0; i < x.length; i++) if (pred(x[i]!)) return true;
+  return false;
+}
+
+const onLower = (fi: number, pred: Pred): Test => (v, s) => applyTo(v.lower(s[fi]!), pred);
+const onValue = (fi: number, pred: Pred): Test => (v, s) => applyTo(v.value(s[fi]!), pred);
+
+function fieldRef(fi: number, other: number, sw: boolean, ew: boolean): Test {
+  const rel = sw && ew ? (a: string, b: string) => a.includes(b) : sw ? (a: string, b: string) => a.startsWith(b) : ew ? (a: string, b: string) => a.endsWith(b) : (a: string, b: string) => a === b;
+  return (v, s) => {
+    const a = v.lower(s[fi]!);
+    const b = v.lower(s[other]!);
+    if (a === undefined || b === undefined) return false;
+    const as = typeof a === 'string' ? [a] : a;
+    const bs = typeof b === 'string' ? [b] : b;
+    for (const x of as) for (const y of bs) if (rel(x, y)) return true;
+    return false;
+  };
+}
+
+export function toNumber(x: string): number | undefined {
+  const t = x.trim();
+  if (t === '') return undefined;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+const ISO_DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{1,2}))?/;
+
+/**
+ * The date part `unit` of a timestamp field. Spec: "no timezone or format conversion", so an
+ * ISO-8601 text gives the components as written; an epoch number (s, ms, µs or ns, by magnitude)
+ * is read as UTC.
+ */
+export function timePart(x: string, unit: TimeUnit): number | undefined {
+  let y: number, mo: number, d: number, h: number, mi: number;
+  const m = ISO_DATE.exec(x.trim());
+  if (m) {
+    [y, mo, d, h, mi] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0)];
+  } else {
+    const n = toNumber(x);
+    if (n === undefined) return undefined;
+    const abs = Math.abs(n);
+    const ms = abs >= 1e17 ? n / 1e6 : abs >= 1e14 ? n / 1e3 : abs >= 1e11 ? n : n * 1000;
+    const date = new Date(ms);
+    if (Number.isNaN(date.getTime())) return undefined;
+    [y, mo, d, h, mi] = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes()];
+  }
+  switch (unit) {
+    case 'minute':
+      return mi;
+    case 'hour':
+      return h;
+    case 'day':
+      return d;
+    case 'month':
+      return mo;
+    case 'year':
+      return y;
+    case 'week':
+      return isoWeek(y, mo, d);
+  }
+}
+
+function isoWeek(y: number, mo: number, d: number): number {
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  date.setUTCDate(date.getUTCDate() + 4 - (date.getUTCDay() || 7)); // the Thursday of this ISO week
+  const yearStart = Date.UTC(date.getUTCFullYear(), 0, 1);
+  return Math.ceil(((date.getTime() - yearStart) / 86_400_000 + 1) / 7);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Combinators. Children are sorted cheapest first; evaluation short-circuits.
+
+const byCost = (ts: readonly CostedTest[]) => [...ts].sort((a, b) => a.cost - b.cost);
+
+/**
+ * Estimated share of events on which a witness fires (lower is better): exact values are rare,
+ * prefixes and suffixes less so, short substrings are common.
+ */
+export function witnessScore(w: Witness): number {
+  let p = 0;
+  for (const f of w) {
+    const short = f.s.length < 3 ? 10 : f.s.length < 5 ? 3 : 1;
+    p += (f.k === 'eq' ? 0.01 : f.k === 'ct' ? 0.05 : 0.02) * short;
+  }
+  return p;
+}
+
+/** AND: any child's witness is necessary; keep the most selective one. */
+function bestWitness(ts: readonly CostedTest[]): Witness | null {
+  let best: Witness | null = null;
+  let bestScore = Infinity;
+  for (const t of ts) {
+    if (t.witness === null) continue;
+    const score = witnessScore(t.witness);
+    if (score < bestScore) {
+      best = t.witness;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/** OR: necessary only when every alternative has a witness; their union. */
+function unionWitness(ts: readonly CostedTest[]): Witness | null {
+  const out: Fact[] = [];
+  for (const t of ts) {
+    if (t.witness === null) return null;
+    out.push(...t.witness);
+  }
+  return out;
+}
+
+export function andAll(ts: readonly CostedTest[]): CostedTest {
+  const sorted = byCost(ts);
+  const cost = sorted.reduce((n, t) => n + t.cost, 0);
+  const witness = bestWitness(sorted);
+  const fs = sorted.map((t) => t.test);
+  if (fs.length === 1) return sorted[0]!;
+  if (fs.length === 2) {
+    const [a, b] = fs as [Test, Test];
+    return { test: (v, s) => a(v, s) && b(v, s), cost, witness };
+  }
+  return {
+    test: (v, s) => {
+      for (let i = 0; i < fs.length; i++) if (!fs[i]!(v, s)) return false;
+      return true;
+    },
+    cost,
+    witness,
+  };
+}
+
+export function anyOf(ts: readonly CostedTest[]): CostedTest {
+  const sorted = byCost(ts);
+  const cost = sorted.reduce((n, t) => n + t.cost, 0);
+  const witness = unionWitness(sorted);
+  const fs = sorted.map((t) => t.test);
+  if (fs.length === 1) return sorted[0]!;
+  if (fs.length === 2) {
+    const [a, b] = fs as [Test, Test];
+    return { test: (v, s) => a(v, s) || b(v, s), cost, witness };
+  }
+  return {
+    test: (v, s) => {
+      for (let i = 0; i < fs.length; i++) if (fs[i]!(v, s)) return true;
+      return false;
+    },
+    cost,
+    witness,
+  };
+}
+
+/** NOT: nothing is necessary. */
+export function negate(t: CostedTest): CostedTest {
+  const f = t.test;
+  return { test: (v, s) => !f(v, s), cost: t.cost, witness: null };
+}
+
+function anyPred(preds: readonly Pred[]): Pred {
+  if (preds.length === 0) return () => false;
+  if (preds.length === 1) return preds[0]!;
+  return (x) => {
+    for (let i = 0; i < preds.length; i++) if (preds[i]!(x)) return true;
+    return false;
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Decoded records → Sigma events. Each record goes to the first mapper that claims it: Windows (any
+ * windowseventlog shape), then the Linux mapper (auditd, syslog, journald, Sysmon for Linux; stateful,
+ * so it sees the batch's remaining records together), then the generic flattener for the rest.
+ * Events of one batch come out grouped by mapper, not in record order.
+ */
+import type { LogRecordView } from '../decode/types.ts';
+import { mapGenericRecord } from './generic/generic-event.ts';
+import { loadLogsourceMapping } from './logsource-mapping.ts';
+import type { LogsourceMapping, MappedEvent, RecordMapper } from './types.ts';
+import { mapWindowsRecord, type ServiceOfChannel } from './windows/windows-event.ts';
+import { createLinuxMapper } from './linux/index.ts';
+
+export interface RecordMapperOptions {
+  /** The logsource mapping in use (shipped data when omitted); Windows events get `meta.service` from it. */
+  readonly mapping?: LogsourceMapping;
+}
+
+/** RecordMapper plus the Linux mapper's timers: auditd events whose last record never came. */
+export interface StatefulRecordMapper extends RecordMapper {
+  /** Events held longer than their max age without new input (call on a timer). */
+  expire(): MappedEvent[];
+  /** Every held event (shutdown). */
+  flush(): MappedEvent[];
+}
+
+export function createRecordMapper(opts: RecordMapperOptions = {}): StatefulRecordMapper {
+  const serviceOf = windowsServiceTable(opts.mapping ?? loadLogsourceMapping());
+  const linux = createLinuxMapper();
+  return {
+    expire: () => linux.expire(),
+    flush: () => linux.flush(),
+    map(records: readonly LogRecordView[]): MappedEvent[] {
+      const events: MappedEvent[] = [];
+      let rest: LogRecordView[] | null = null;
+      for (const record of records) {
+        let event;
+        try {
+          event = mapWindowsRecord(record, serviceOf);
+        } catch {
+          // A reader bug must not drop the batch: the record is still evaluated, as a generic event.
+          event = null;
+        }
+        if (event !== null) events.push({ event, record });
+        else (rest ??= []).push(record);
+      }
+      if (rest === null) return events;
+      const linuxOut = linux.mapBatch(rest);
+      for (const e of linuxOut.events) events.push(e);
+      for (const record of linuxOut.unhandled) events.push({ event: mapGenericRecord(record), record });
+      return events;
+    },
+  };
+}
+
+/**
+ * Channel → service from the mapping's Windows service entries (`product: windows, service: x` with
+ * `Channel` conditions), so `meta.service` names the event's log the way rules do.
+ */
+export function windowsServiceTable(mapping: LogsourceMapping): ServiceOfChannel {
+  const table = new Map<string, string>();
+  for (const e of mapping.entries) {
+    if (e.product !== 'windows' || e.service === undefined || e.category !== undefined) continue;
+    for (const v of e.variants) {
+      for (const ch of v.when['Channel'] ?? []) {
+        const key = String(ch).toLowerCase();
+        if (!table.has(key)) table.set(key, e.service);
+      }
+    }
+  }
+  return (channelLower) => table.get(channelLower);
+}

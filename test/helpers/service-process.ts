@@ -1,0 +1,57 @@
+/**
+ * Runs `otel-sigma serve` as a real child process (the way an operator runs it) and reads its pino
+ * log lines to learn the bound addresses.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+
+const BIN = path.resolve(import.meta.dirname, '../../bin/otel-sigma.js');
+
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  readonly grpc: string;
+  readonly http: string;
+  /** Every log line the service printed, parsed. */
+  readonly logs: Record<string, unknown>[];
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startServe(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--grpc-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', ...args], {
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  const stderr: string[] = [];
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => stderr.push(s));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const listening = new Promise<{ grpc: string; http: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start within ${opts.timeoutMs ?? 60_000} ms; logs: ${JSON.stringify(logs.slice(-5))} ${stderr.join('')}`)), opts.timeoutMs ?? 60_000);
+    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const rec = JSON.parse(line) as Record<string, unknown>;
+        logs.push(rec);
+        if (rec['msg'] === 'otel-sigma is listening.') {
+          clearTimeout(timer);
+          resolve({ grpc: String(rec['grpc']), http: String(rec['http']) });
+        }
+      } catch {
+        logs.push({ raw: line });
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code} before listening; logs: ${JSON.stringify(logs.slice(-5))} ${stderr.join('')}`));
+    });
+  });
+  const { grpc, http } = await listening;
+  return {
+    child, grpc, http, logs,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
