@@ -22,6 +22,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['bin/*.js', 'scripts/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

@@ -3,6 +3,7 @@
  *   receive (gRPC / HTTP) → detect pool [decode → map → evaluate, in workers] → store (ClickHouse) → alert (Keep)
  * A request is acknowledged once its detections are stored, so an acknowledged record is never lost.
  */
+import path from 'node:path';
 import type { Config } from './config/schema.ts';
 import type { RawExport } from './decode/export-request.ts';
 import type { ExportOutcome } from './decode/export-response.ts';
@@ -51,6 +52,9 @@ export async function startService(cfg: Readonly<Config>, ruleset: Ruleset, log:
       database: cfg.storage.database,
       table: cfg.storage.table,
       batchRows: cfg.storage.batch_rows,
+      // While ClickHouse is unreachable, detections are fsync'd here and replayed in order when it returns.
+      spoolDir: cfg.storage.spool_dir !== '' ? cfg.storage.spool_dir : path.join(cfg.storage.data_dir, 'spool'),
+      spoolMaxBytes: cfg.storage.spool_max_bytes,
       flushIntervalMs: cfg.storage.flush_interval_ms,
     });
     stopOnFailure.unshift(() => store.close());

@@ -13,7 +13,8 @@ export function parseDuration(s: string): number {
 
 export async function runDetections(opts: Record<string, unknown>, flags: Record<string, string | string[] | undefined>): Promise<number> {
   const cfg = loadConfig({ file: opts['config'] as string | undefined, env: process.env, flags });
-  const sinceSeconds = parseDuration(String(opts['since'] ?? '24h'));
+  const since = typeof opts['since'] === 'string' ? opts['since'] : '24h';
+  const sinceSeconds = parseDuration(since);
   const limit = Number(opts['limit'] ?? 100);
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit: got "${String(opts['limit'])}"; expected a positive integer`);
   const ch = openClickHouse({ url: cfg.storage.clickhouse_url, username: cfg.storage.clickhouse_user, password: cfg.storage.clickhouse_password, dataDir: cfg.storage.data_dir });
@@ -29,7 +30,7 @@ export async function runDetections(opts: Record<string, unknown>, flags: Record
       for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
     } else {
       printTable(rows.map((r) => [String(r.event_time), String(r.rule_level), String(r.host), String(r.rule_title), String(r.rule_id)]));
-      process.stdout.write(`${rows.length} detection(s) in the last ${String(opts['since'] ?? '24h')}\n`);
+      process.stdout.write(`${rows.length} detection(s) in the last ${since}\n`);
     }
     return 0;
   } finally {

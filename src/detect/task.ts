@@ -2,6 +2,7 @@
 import type { RawExport } from '../decode/export-request.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { Detection } from './detection.ts';
+import type { RuleSelection } from './ruleset.ts';
 
 export interface DetectTask extends RawExport {
   readonly receivedAtMs: number;
@@ -23,6 +24,6 @@ export interface WorkerConfig {
   readonly rulePaths: readonly string[];
   readonly mappingFiles: readonly string[];
   readonly placeholders: Readonly<Record<string, readonly string[]>>;
-  readonly select: import('./ruleset.ts').RuleSelection;
+  readonly select: RuleSelection;
   readonly maxRequestBytes: number;
 }

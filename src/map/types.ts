@@ -2,6 +2,8 @@
  * The Sigma event a rule is evaluated against, and the log-source mapping data that tells which
  * events a rule with a given `logsource` may see.
  */
+import type { LogRecordView } from '../decode/types.ts';
+
 export type FieldValue = string | number | boolean | null | readonly FieldValue[] | { readonly [key: string]: FieldValue };
 
 /** Sigma field name (e.g. `Image`, `CommandLine`, `EventID`, `a.b.c` for nested generic fields) → value. */
@@ -53,7 +55,7 @@ export interface LogsourceMapping {
 /** A mapped event and the OTLP record it came from (several auditd records can join into one event: `record` is the last). */
 export interface MappedEvent {
   readonly event: SigmaEvent;
-  readonly record: import('../decode/types.ts').LogRecordView;
+  readonly record: LogRecordView;
 }
 
 /**
@@ -61,5 +63,5 @@ export interface MappedEvent {
  * (auditd records of one event may straddle batches); state is bounded.
  */
 export interface RecordMapper {
-  map(records: readonly import('../decode/types.ts').LogRecordView[]): MappedEvent[];
+  map(records: readonly LogRecordView[]): MappedEvent[];
 }

@@ -26,6 +26,11 @@ export const metrics = {
   storeInsertSeconds: new Histogram({ name: 'otel_sigma_store_insert_seconds', help: 'ClickHouse insert latency.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }),
   storeRows: new Counter({ name: 'otel_sigma_store_rows_total', help: 'Detection rows written to ClickHouse.', registers: [registry] }),
   storeFailures: new Counter({ name: 'otel_sigma_store_failures_total', help: 'Failed ClickHouse inserts, by retryability.', labelNames: ['retryable'] as const, registers: [registry] }),
+  spoolBytes: new Gauge({ name: 'otel_sigma_spool_bytes', help: 'Bytes of detection batches spooled on disk while ClickHouse is unreachable.', registers: [registry] }),
+  spoolBatches: new Gauge({ name: 'otel_sigma_spool_batches', help: 'Detection batches in the on-disk spool waiting to be replayed into ClickHouse.', registers: [registry] }),
+  spoolAppended: new Counter({ name: 'otel_sigma_spool_appended_total', help: 'Detection batches written to the on-disk spool.', registers: [registry] }),
+  spoolReplayed: new Counter({ name: 'otel_sigma_spool_replayed_total', help: 'Spooled detection batches replayed into ClickHouse (or dead-lettered) and removed from the spool.', registers: [registry] }),
+  storeDeadLetter: new Counter({ name: 'otel_sigma_store_dead_letter_total', help: 'Detection rows ClickHouse refused as bad data, moved to <spool>/dead-letter/.', registers: [registry] }),
   alertsSent: new Counter({ name: 'otel_sigma_alerts_total', help: 'Alerts handed to Keep (or the log), by outcome.', labelNames: ['outcome'] as const, registers: [registry] }),
   rulesLoaded: new Gauge({ name: 'otel_sigma_rules_loaded', help: 'Rules in the active ruleset.', registers: [registry] }),
 };

@@ -2,7 +2,6 @@
  * Sends decoded corpus records through the OFFICIAL OpenTelemetry JS SDK and exporters — an independent
  * OTLP client implementation — over gRPC (gzip), HTTP/JSON or HTTP/protobuf.
  */
-import type { AnyValue as SdkAnyValue } from '@opentelemetry/api-logs';
 import { OTLPLogExporter as GrpcExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { OTLPLogExporter as HttpJsonExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as HttpProtoExporter } from '@opentelemetry/exporter-logs-otlp-proto';
@@ -37,7 +36,7 @@ export async function sendWithSdk(records: readonly LogRecordView[], exporter: (
   }
   for (const group of byResource.values()) {
     const provider = new LoggerProvider({
-      resource: resourceFromAttributes(group[0]!.resource.attributes as Record<string, string>),
+      resource: resourceFromAttributes(group[0]!.resource.attributes),
       processors: [new BatchLogRecordProcessor({ exporter: exporter(), maxExportBatchSize: 512, scheduledDelayMillis: 10 })],
     });
     const logger = provider.getLogger(group[0]!.scope.name || 'otel-sigma-test');
@@ -47,8 +46,8 @@ export async function sendWithSdk(records: readonly LogRecordView[], exporter: (
         ...(r.observedTimeUnixNano !== '0' ? { observedTimestamp: hr(r.observedTimeUnixNano) } : {}),
         severityNumber: r.severityNumber,
         severityText: r.severityText,
-        body: r.body as SdkAnyValue,
-        attributes: r.attributes as Record<string, SdkAnyValue>,
+        body: r.body,
+        attributes: r.attributes,
       });
     }
     await provider.forceFlush();

@@ -24,11 +24,11 @@ export async function startServe(args: readonly string[], opts: { env?: NodeJS.P
   });
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => stderr.push(s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => stderr.push(s));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const listening = new Promise<{ grpc: string; http: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start within ${opts.timeoutMs ?? 60_000} ms; logs: ${JSON.stringify(logs.slice(-5))} ${stderr.join('')}`)), opts.timeoutMs ?? 60_000);
-    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
       try {
         const rec = JSON.parse(line) as Record<string, unknown>;
         logs.push(rec);

@@ -22,6 +22,6 @@ void describe('detections DDL', () => {
     assert.match(sql, /CREATE TABLE IF NOT EXISTS `db`\.`tbl`/);
   });
   void test('the TTL expression is the form ClickHouse prints back (compared on restart)', () => {
-    assert.equal(ttlExpression(30), 'toDateTime(event_time) + toIntervalDay(30)');
+    assert.equal(ttlExpression(30), 'toDateTime(detected_at) + toIntervalDay(30)');
   });
 });
