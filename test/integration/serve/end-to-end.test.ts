@@ -15,6 +15,8 @@ import { caseRecords, hasCorpus, loadManifest, ruleFilePath, type CorpusCase, ty
 import { startKeepServer, type KeepServer } from '../../helpers/keep-server.ts';
 import { makeExporter, sendWithSdk, type SdkTransport } from '../../helpers/sdk-export.ts';
 import { startServe, type ServiceProcess } from '../../helpers/service-process.ts';
+import { sendGrpcExport, sendHttpExport } from '../../helpers/otlp-clients.ts';
+import { status } from '@grpc/grpc-js';
 
 const run = promisify(execFile);
 const BIN = path.resolve(import.meta.dirname, '../../../bin/otel-sigma.js');
@@ -42,7 +44,7 @@ describe('serve end to end' + (hasCorpus ? '' : ' (skipped: ../shared/sigma regr
     fs.mkdirSync(rulesDir);
     for (const s of sent) fs.copyFileSync(ruleFilePath(s.c), path.join(rulesDir, path.basename(s.c.rule_file)));
     keep = await startKeepServer({ apiKey: API_KEY });
-    svc = await startServe(['--rules', rulesDir, '--rules', 'rules', '--data-dir', dataDir, '--workers', '2', '--flush-interval-ms', '50',
+    svc = await startServe(['--rules', rulesDir, '--rules', 'rules', '--data-dir', dataDir, '--workers', '2', '--flush-interval-ms', '50', '--max-request-bytes', '1048576',
       '--keep-url', keep.url, '--keep-api-key', API_KEY, '--alert-min-level', 'informational']);
   });
 
@@ -50,6 +52,26 @@ describe('serve end to end' + (hasCorpus ? '' : ' (skipped: ../shared/sigma regr
     await svc?.stop('SIGKILL');
     await keep?.close();
     fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('bad input gets a clear status and a counter, and the service keeps serving', async () => {
+    const garbage = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]);
+    const g = await sendGrpcExport(svc.grpc, garbage, { gzip: false });
+    assert.equal(g.code, status.INVALID_ARGUMENT);
+    assert.match(g.details, /malformed ExportLogsServiceRequest/);
+    const badGzip = await sendHttpExport(svc.http, Buffer.from('not gzip at all'), { headers: { 'content-encoding': 'gzip', 'content-type': 'application/x-protobuf' } });
+    assert.equal(badGzip.status, 400);
+    const tooBig = await sendHttpExport(svc.http, Buffer.alloc(2 * 1024 * 1024, 1), { format: 'protobuf' });
+    assert.equal(tooBig.status, 413);
+    const badJson = await sendHttpExport(svc.http, '{"resourceLogs": 5}', { format: 'json' });
+    assert.equal(badJson.status, 400);
+    assert.match(badJson.body.toString(), /resourceLogs/);
+    const metrics = await (await fetch(`http://${svc.http}/metrics`)).text();
+    assert.match(metrics, /otel_sigma_errors_total\{stage="receive",code="ERR_DECODE"\} [1-9]/);
+    assert.match(metrics, /otel_sigma_errors_total\{stage="receive",code="ERR_DECOMPRESS"\} [1-9]/);
+    assert.match(metrics, /otel_sigma_errors_total\{stage="receive",code="ERR_TOO_LARGE"\} [1-9]/);
+    assert.equal((await fetch(`http://${svc.http}/healthz`)).status, 200);
+    assert.equal(svc.child.exitCode, null, 'still running');
   });
 
   test('cases sent by the official exporters become detections in ClickHouse and alerts in Keep', async () => {

@@ -1,0 +1,93 @@
+/** The command line as operators and scripts use it: exact forms, output shapes, exit codes. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { casePath, hasCorpus, loadManifest, ruleFilePath } from '../../helpers/corpus.ts';
+import { otlpJsonToProtobuf } from '../../helpers/otlp-proto.ts';
+
+const exec = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+const BIN = path.join(ROOT, 'bin/otel-sigma.js');
+const cli = async (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+};
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-sigma-cli-'));
+
+describe('otel-sigma rules check', () => {
+  test('the shipped rule pack loads without a problem', async () => {
+    const r = await cli(['rules', 'check', '--json', 'rules']);
+    const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { loaded: number; rejected: number; problems: unknown[] };
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.ok(last.loaded >= 5, `loaded ${last.loaded}`);
+    assert.equal(last.rejected, 0);
+    assert.deepEqual(last.problems, [], 'no errors and no warnings (e.g. unmapped logsource)');
+  });
+
+  test('a bad rule file is reported with file and reason, and the rest still loads', async () => {
+    const dir = path.join(tmp, 'mixed');
+    fs.mkdirSync(dir);
+    fs.copyFileSync(path.join(ROOT, 'rules/linux/sshd/osg_lnx_sshd_invalid_user.yml'), path.join(dir, 'good.yml'));
+    fs.writeFileSync(path.join(dir, 'bad-modifier.yml'), 'title: t\nid: 11111111-1111-4111-8111-111111111111\nlogsource: {product: linux, service: sshd}\ndetection:\n  sel:\n    message|contians: x\n  condition: sel\n');
+    fs.writeFileSync(path.join(dir, 'broken.yml'), 'title: [unclosed\n');
+    const r = await cli(['rules', 'check', '--json', dir]);
+    assert.equal(r.code, 1, 'a rejected rule makes the exit status 1');
+    const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { loaded: number; rejected: number; problems: { file: string; reason: string }[] };
+    assert.equal(last.loaded, 1);
+    assert.equal(last.rejected, 2);
+    const bad = last.problems.find((p) => p.file.endsWith('bad-modifier.yml'));
+    assert.match(bad?.reason ?? '', /contians/);
+    assert.ok(last.problems.some((p) => p.file.endsWith('broken.yml') && p.reason.length > 0));
+    const human = await cli(['rules', 'check', dir]);
+    assert.match(human.stdout, /bad-modifier\.yml(:\d+)?: .*contians/);
+  });
+});
+
+describe('otel-sigma eval' + (hasCorpus ? '' : ' (skipped: ../shared/sigma not present)'), { skip: !hasCorpus }, () => {
+  test('prints one JSON detection per line for OTLP/JSON lines and for protobuf files', async () => {
+    const c = loadManifest()[0]!;
+    const jsonFile = casePath(c, 'signoz');
+    const pbFile = path.join(tmp, 'request.pb');
+    fs.writeFileSync(pbFile, otlpJsonToProtobuf(JSON.parse(fs.readFileSync(jsonFile, 'utf8').split('\n')[0]!)));
+    const r = await cli(['eval', '--rules', ruleFilePath(c), jsonFile, pbFile]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const input of [jsonFile, pbFile]) {
+      const d = lines.find((l) => l['input'] === input);
+      assert.ok(d, `a detection for ${input}`);
+      assert.equal(d['rule_id'], c.rule_id);
+      assert.equal(d['rule_title'], c.title);
+      assert.equal(typeof d['rule_level'], 'string');
+      assert.match(String(d['timestamp']), /^\d{4}-\d{2}-\d{2}T/);
+      assert.notEqual(d['host'], '');
+      assert.deepEqual(Object.keys(d['logsource'] as object).sort(), ['category', 'product', 'service']);
+      assert.ok(Object.keys(d['matched'] as object).length > 0);
+    }
+  });
+
+  test('an unreadable input is reported and the exit status is 1', async () => {
+    const r = await cli(['eval', '--rules', 'rules', path.join(tmp, 'missing.json')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /missing\.json/);
+  });
+});
+
+describe('otel-sigma serve', () => {
+  test('an invalid configuration is refused before listening, with every problem', async () => {
+    const r = await cli(['serve', '--grpc-listen', 'nowhere', '--ttl-days', '-1', '--data-dir', path.join(tmp, 'data')]);
+    assert.equal(r.code, 2);
+    const out = r.stdout + r.stderr;
+    assert.match(out, /receiver\.grpc_listen: got \\"nowhere\\"/);
+    assert.match(out, /storage\.ttl_days: got -1/);
+    assert.doesNotMatch(out, /listening/);
+  });
+});
