@@ -8,9 +8,13 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM node:24-bookworm-slim AS runtime
+# Inside a container the listeners must bind 0.0.0.0 to be reachable. otel-sigma refuses a non-loopback
+# listener without TLS unless told otherwise: either mount a certificate and set OTEL_SIGMA_TLS_CERT_FILE /
+# OTEL_SIGMA_TLS_KEY_FILE (and drop the next line), or keep the plaintext opt-in for a private pod network.
 ENV NODE_ENV=production \
     OTEL_SIGMA_GRPC_LISTEN=0.0.0.0:4319 \
     OTEL_SIGMA_HTTP_LISTEN=0.0.0.0:4320 \
+    OTEL_SIGMA_ALLOW_INSECURE_NON_LOOPBACK=true \
     OTEL_SIGMA_DATA_DIR=/var/lib/otel-sigma
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

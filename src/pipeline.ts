@@ -5,6 +5,8 @@
  */
 import path from 'node:path';
 import type { Config } from './config/schema.ts';
+import type { SecurityOptions } from './config/tls.ts';
+import { startMemoryLimiter } from './telemetry/memory-limiter.ts';
 import type { RawExport } from './decode/export-request.ts';
 import type { ExportOutcome } from './decode/export-response.ts';
 import { DetectPool } from './detect/pool.ts';
@@ -32,7 +34,7 @@ export interface Service {
   close(): Promise<void>;
 }
 
-export async function startService(cfg: Readonly<Config>, ruleset: Ruleset, log: Logger): Promise<Service> {
+export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, ruleset: Ruleset, log: Logger): Promise<Service> {
   startDefaultMetrics();
   metrics.rulesLoaded.set(ruleset.rules.length);
 
@@ -40,7 +42,8 @@ export async function startService(cfg: Readonly<Config>, ruleset: Ruleset, log:
   const ch: ClickHouseHandle = openClickHouse({
     url: cfg.storage.clickhouse_url,
     username: cfg.storage.clickhouse_user,
-    password: cfg.storage.clickhouse_password,
+    password: sec.clickhouse.password,
+    ...(sec.clickhouse.caCert ? { caCert: sec.clickhouse.caCert } : {}),
     dataDir: cfg.storage.data_dir,
   });
   const stopOnFailure: (() => Promise<void>)[] = [() => ch.close()];
@@ -62,7 +65,7 @@ export async function startService(cfg: Readonly<Config>, ruleset: Ruleset, log:
     // alert
     const alerts = new AlertSender({
       keepUrl: cfg.alerts.keep_url,
-      apiKey: cfg.alerts.keep_api_key,
+      apiKey: sec.keep.apiKey,
       minLevel: cfg.alerts.min_level as Parameters<typeof AlertSender.prototype.send>[0]['ruleLevel'],
       environment: cfg.alerts.environment,
       urlTemplate: cfg.alerts.url_template,
@@ -80,8 +83,22 @@ export async function startService(cfg: Readonly<Config>, ruleset: Ruleset, log:
     log.info({ threads: pool.threads, maxQueue: pool.maxQueue, rules: ruleset.rules.length }, 'Detection workers ready.');
 
     let closing = false;
+    const memory = startMemoryLimiter(cfg.receiver.memory_limit_mib * 1024 * 1024);
+    stopOnFailure.unshift(() => Promise.resolve(memory.stop()));
     const handle = async (raw: RawExport & { transport: 'grpc' | 'http' }): Promise<ExportOutcome> => {
       if (closing) throw new PipelineError(ErrorCode.SHUTTING_DOWN, 'otel-sigma is shutting down; retry against another instance', true, { retryAfterSeconds: 5 });
+      const release = memory.admit(raw.body.byteLength, raw.encoding !== 'identity');
+      if (!release) {
+        throw new PipelineError(ErrorCode.BACKPRESSURE, `memory limit (receiver.memory_limit_mib = ${cfg.receiver.memory_limit_mib}) reached; retry later`, true, { retryAfterSeconds: 1 });
+      }
+      try {
+        return await detectStoreAlert(raw);
+      } finally {
+        release();
+      }
+    };
+    // decode → map → evaluate (worker) → store → alert
+    const detectStoreAlert = async (raw: RawExport): Promise<ExportOutcome> => {
       const result = await pool.run({ body: raw.body, format: raw.format, encoding: raw.encoding, receivedAtMs: Date.now() });
       if (!result.ok) {
         metrics.errors.inc({ stage: 'detect', code: result.code });
@@ -115,9 +132,10 @@ export async function startService(cfg: Readonly<Config>, ruleset: Ruleset, log:
     };
 
     // receive
-    const grpc = await startGrpcServer({ listen: cfg.receiver.grpc_listen, maxRequestBytes: cfg.receiver.max_request_bytes, handler: handle, logger: log.child({ stage: 'receive', transport: 'grpc' }) });
+    const { tls, auth } = sec.receiver;
+    const grpc = await startGrpcServer({ listen: cfg.receiver.grpc_listen, maxRequestBytes: cfg.receiver.max_request_bytes, handler: handle, logger: log.child({ stage: 'receive', transport: 'grpc' }), ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) });
     stopOnFailure.unshift(() => grpc.close(0));
-    const http = await startHttpServer({ listen: cfg.receiver.http_listen, maxRequestBytes: cfg.receiver.max_request_bytes, handler: handle, health, logger: log.child({ stage: 'receive', transport: 'http' }) });
+    const http = await startHttpServer({ listen: cfg.receiver.http_listen, maxRequestBytes: cfg.receiver.max_request_bytes, handler: handle, health, logger: log.child({ stage: 'receive', transport: 'http' }), ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) });
 
     let reloading: Promise<{ ok: true; rules: number } | { ok: false; reason: string }> | undefined;
     const reload = async (): Promise<{ ok: true; rules: number } | { ok: false; reason: string }> => {
@@ -157,6 +175,7 @@ export async function startService(cfg: Readonly<Config>, ruleset: Ruleset, log:
       close: () => (closed ??= (async () => {
         closing = true;
         clearInterval(probe);
+        memory.stop();
         const grace = Math.max(1_000, cfg.shutdown_timeout_ms - 5_000);
         await Promise.all([grpc.close(grace), http.close(grace)]);
         await reloading?.catch(() => undefined);

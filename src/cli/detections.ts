@@ -1,5 +1,6 @@
 /** `otel-sigma detections [--data-dir DIR | --clickhouse-url URL] [--since 24h] [--rule ID] [--json]` */
 import { loadConfig } from '../config/load.ts';
+import { securityFromConfig } from '../config/tls.ts';
 import { openClickHouse } from '../store/client.ts';
 import { queryDetections } from '../store/detections-query.ts';
 
@@ -17,7 +18,14 @@ export async function runDetections(opts: Record<string, unknown>, flags: Record
   const sinceSeconds = parseDuration(since);
   const limit = Number(opts['limit'] ?? 100);
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit: got "${String(opts['limit'])}"; expected a positive integer`);
-  const ch = openClickHouse({ url: cfg.storage.clickhouse_url, username: cfg.storage.clickhouse_user, password: cfg.storage.clickhouse_password, dataDir: cfg.storage.data_dir });
+  const sec = securityFromConfig(cfg);
+  const ch = openClickHouse({
+    url: cfg.storage.clickhouse_url,
+    username: cfg.storage.clickhouse_user,
+    password: sec.clickhouse.password,
+    ...(sec.clickhouse.caCert ? { caCert: sec.clickhouse.caCert } : {}),
+    dataDir: cfg.storage.data_dir,
+  });
   try {
     const rows = await queryDetections(ch.client, {
       database: cfg.storage.database,

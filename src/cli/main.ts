@@ -62,7 +62,7 @@ addConfigFlags(program.command('detections').description('show recent detections
   .option('--since <duration>', 'how far back, e.g. 30m, 24h, 7d', '24h')
   .option('--rule <id>', 'only this rule id')
   .option('--limit <n>', 'at most this many rows', '100')
-  .option('--json', 'one JSON object per line'), ['data-dir', 'clickhouse-url', 'clickhouse-user', 'clickhouse-password', 'database', 'table'])
+  .option('--json', 'one JSON object per line'), ['data-dir', 'clickhouse-url', 'clickhouse-user', 'clickhouse-password', 'clickhouse-password-file', 'clickhouse-ca-file', 'database', 'table'])
   .action(async (opts: Record<string, unknown>) => {
     process.exitCode = await runDetections(opts, flagsByName(opts));
   });

@@ -1,5 +1,6 @@
 /** `otel-sigma serve`: validate everything, then listen; after that, never exit except on a signal. */
 import { loadConfig, redactConfig } from '../config/load.ts';
+import { securityFromConfig } from '../config/tls.ts';
 import { isPipelineError } from '../errors.ts';
 import { startService } from '../pipeline.ts';
 import { createLogger } from '../telemetry/logger.ts';
@@ -9,8 +10,10 @@ import { watchRules } from '../detect/rule-watch.ts';
 export async function runServe(configFile: string | undefined, flags: Record<string, string | string[] | undefined>): Promise<number> {
   let log = createLogger();
   let cfg;
+  let sec;
   try {
     cfg = loadConfig({ file: configFile, env: process.env, flags });
+    sec = securityFromConfig(cfg);
   } catch (err) {
     log.fatal({ code: isPipelineError(err) ? err.code : 'ERR_CONFIG' }, (err as Error).message);
     return 2;
@@ -31,7 +34,7 @@ export async function runServe(configFile: string | undefined, flags: Record<str
 
   let service;
   try {
-    service = await startService(cfg, ruleset, log);
+    service = await startService(cfg, sec, ruleset, log);
   } catch (err) {
     log.fatal({ code: isPipelineError(err) ? err.code : 'ERR_INTERNAL', err }, `Cannot start: ${(err as Error).message}`);
     return 1;

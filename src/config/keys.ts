@@ -2,7 +2,8 @@
  * Every config key with its flag and environment variable: one table, so the file, the environment and
  * the command line can never disagree, and the README's reference is checked against it (test/unit/config).
  */
-export type KeyKind = 'string' | 'int' | 'list' | 'map-list' | 'secret';
+/** `bool` values arrive as text from the environment and flags (true/false, 1/0, yes/no); the schema parses them. */
+export type KeyKind = 'string' | 'int' | 'bool' | 'list' | 'map-list' | 'secret';
 
 export interface ConfigKey {
   readonly path: string;
@@ -20,6 +21,13 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   k('receiver.grpc_listen', 'grpc-listen', 'string', 'OTLP/gRPC listen address HOST:PORT'),
   k('receiver.http_listen', 'http-listen', 'string', 'OTLP/HTTP (+ /healthz, /readyz, /metrics) listen address HOST:PORT'),
   k('receiver.max_request_bytes', 'max-request-bytes', 'int', 'largest accepted request, compressed and inflated'),
+  k('receiver.memory_limit_mib', 'memory-limit-mib', 'int', 'resident memory above which requests are refused with a retryable status (0 = no limit)'),
+  k('receiver.tls_cert_file', 'tls-cert-file', 'string', 'PEM certificate chain for both listeners; set (with the key) = TLS'),
+  k('receiver.tls_key_file', 'tls-key-file', 'string', 'PEM private key for receiver.tls_cert_file'),
+  k('receiver.tls_client_ca_file', 'tls-client-ca-file', 'string', 'PEM CA bundle; set = clients must present a certificate it signed (mTLS)'),
+  k('receiver.auth_token', 'auth-token', 'secret', 'accepted bearer token / API key (comma-separated for rotation); empty = no authentication'),
+  k('receiver.auth_tokens_file', 'auth-tokens-file', 'string', 'file of accepted tokens, one per line (# comments), read at start-up'),
+  k('receiver.allow_insecure_non_loopback', 'allow-insecure-non-loopback', 'bool', 'allow plaintext listeners on a non-loopback address'),
   k('rules.paths', 'rules', 'list', 'rule files or directories (repeatable)'),
   k('rules.placeholders', 'placeholder', 'map-list', 'values for a %placeholder%: NAME=v1,v2 (repeatable)'),
   k('rules.mapping_files', 'mapping-file', 'list', 'logsource mapping overrides (repeatable)'),
@@ -34,17 +42,29 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   k('storage.clickhouse_url', 'clickhouse-url', 'string', 'ClickHouse HTTP(S) URL; empty = embedded ClickHouse in --data-dir'),
   k('storage.clickhouse_user', 'clickhouse-user', 'string', 'ClickHouse user'),
   k('storage.clickhouse_password', 'clickhouse-password', 'secret', 'ClickHouse password'),
+  k('storage.clickhouse_password_file', 'clickhouse-password-file', 'string', 'file holding the ClickHouse password (instead of clickhouse_password)'),
+  k('storage.clickhouse_ca_file', 'clickhouse-ca-file', 'string', 'PEM CA bundle to verify an https:// ClickHouse'),
   k('storage.data_dir', 'data-dir', 'string', 'embedded ClickHouse data directory'),
   k('storage.database', 'database', 'string', 'ClickHouse database for detections'),
   k('storage.table', 'table', 'string', 'detections table name'),
   k('storage.ttl_days', 'ttl-days', 'int', 'days detections are kept (0 = forever)'),
   k('storage.batch_rows', 'batch-rows', 'int', 'rows per ClickHouse insert'),
   k('storage.flush_interval_ms', 'flush-interval-ms', 'int', 'longest a detection waits before its insert'),
+  k('storage.spool_dir', 'spool-dir', 'string', 'on-disk spool for detections while ClickHouse is unreachable; empty = <data_dir>/spool'),
+  k('storage.spool_max_bytes', 'spool-max-bytes', 'int', 'bound on the spool; when full, requests are answered "retry later"'),
   k('alerts.keep_url', 'keep-url', 'string', 'Keep base URL; empty = alerts are logged'),
   k('alerts.keep_api_key', 'keep-api-key', 'secret', 'Keep API key (X-API-KEY)'),
+  k('alerts.keep_api_key_file', 'keep-api-key-file', 'string', 'file holding the Keep API key (instead of keep_api_key)'),
+  k('alerts.keep_ca_file', 'keep-ca-file', 'string', 'PEM CA bundle to verify an https:// Keep'),
   k('alerts.min_level', 'alert-min-level', 'string', 'lowest rule level that alerts'),
   k('alerts.environment', 'environment', 'string', 'environment name on alerts'),
   k('alerts.url_template', 'alert-url-template', 'string', 'link on each alert; {host} {rule_id} {from_ms} {to_ms} are filled in'),
+  k('alerts.group_by', 'alert-group-by', 'list', 'fields whose values make the alert fingerprint (rule_id, host, user, image, level, product, category, service or any event field)'),
+  k('alerts.dedup_window_s', 'alert-dedup-window-s', 'int', 'repeats of a fingerprint within this many seconds update one alert (0 = off)'),
+  k('alerts.max_per_minute', 'alert-max-per-minute', 'int', 'new alerts per minute; the rest are counted into one digest alert per minute (0 = no ceiling)'),
+  k('alerts.queue_max_bytes', 'alert-queue-max-bytes', 'int', 'bound of the on-disk alert queue <data_dir>/alert-queue; when full, the oldest alerts are counted into the digest'),
+  k('alerts.redis_url', 'alert-redis-url', 'secret', 'Redis URL shared by replicas for alert dedup and throttling; empty = local state'),
+  k('alerts.resolve_after_s', 'alert-resolve-after-s', 'int', 'send status resolved once a fingerprint has been quiet this many seconds (0 = never)'),
   k('logging.level', 'log-level', 'string', 'trace|debug|info|warn|error|fatal|silent'),
   k('shutdown_timeout_ms', 'shutdown-timeout-ms', 'int', 'longest graceful shutdown before exiting'),
 ];

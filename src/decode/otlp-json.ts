@@ -4,7 +4,7 @@
  * trace/span ids as hex, bytes as base64, unknown fields ignored. Wrong types are refused with the path.
  */
 import { ErrorCode, PipelineError } from '../errors.ts';
-import { MAX_ANY_VALUE_DEPTH } from './otlp-protobuf.ts';
+import { MAX_ANY_VALUE_DEPTH, setAttribute } from './otlp-protobuf.ts';
 import type { AnyValue, Attributes, DecodedRequest, LogRecordView, ResourceView, ScopeView } from './types.ts';
 
 type Obj = Record<string, unknown>;
@@ -65,7 +65,7 @@ function attrs(v: unknown, p: string, depth = 0): Attributes {
   arr(v, p).forEach((kvRaw, i) => {
     const kv = obj(kvRaw, `${p}[${i}]`);
     const val = pick(kv, 'value');
-    out[str(pick(kv, 'key'), `${p}[${i}].key`)] = val === undefined || val === null ? null : anyValue(val, `${p}[${i}].value`, depth + 1);
+    setAttribute(out, str(pick(kv, 'key'), `${p}[${i}].key`), val === undefined || val === null ? null : anyValue(val, `${p}[${i}].value`, depth + 1));
   });
   return out;
 }

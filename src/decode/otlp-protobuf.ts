@@ -147,7 +147,16 @@ function readKeyValue(r: ReaderT, end: number, into: Record<string, AnyValue>, d
     else r.skipType(tag & 7);
   }
   checkEnd(r, end);
-  into[key] = value;
+  setAttribute(into, key, value);
+}
+
+/**
+ * `__proto__` is a legal attribute key; a plain assignment would replace the object's prototype with
+ * sender-controlled data (fields readable by lookup but invisible to enumeration) instead of adding a key.
+ */
+export function setAttribute(into: Record<string, AnyValue>, key: string, value: AnyValue): void {
+  if (key === '__proto__') Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true });
+  else into[key] = value;
 }
 
 function readAnyValue(r: ReaderT, end: number, depth: number): AnyValue {

@@ -3,12 +3,15 @@
  * The request deserializer is the identity, so the raw (already gRPC-decompressed) message goes to the
  * handler, which decodes it in a worker. Status mapping comes only from src/errors.ts; every retryable
  * error carries RetryInfo, because the collector retries RESOURCE_EXHAUSTED only when RetryInfo is present.
+ * With `tls` the port speaks only TLS (client certificates required when a client CA is given); with
+ * `auth` every call needs an accepted token, checked on its metadata before the message is read.
  */
 import * as grpc from '@grpc/grpc-js';
 import { encodeResponseProtobuf, type ExportOutcome } from '../decode/export-response.ts';
-import { isPipelineError, toGrpcStatus } from '../errors.ts';
+import { isPipelineError, toGrpcStatus, type PipelineError } from '../errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createAccounting, retryAfterSeconds } from './accounting.ts';
+import { createAuthCheck, unauthenticated, type AuthCheck, type ReceiverAuth, type ReceiverTls } from './auth.ts';
 import { DEFAULT_MAX_REQUEST_BYTES, splitHostPort } from './listen.ts';
 import { encodeRpcStatus } from './rpc-status.ts';
 import type { ExportHandler, RunningServer } from './types.ts';
@@ -21,6 +24,15 @@ export interface GrpcServerOptions {
   maxRequestBytes?: number;
   handler: ExportHandler;
   logger: Logger;
+  /** Serve TLS only (and require client certificates when `tls.clientCa` is set). */
+  tls?: ReceiverTls | undefined;
+  /** Require one of these tokens on every call. */
+  auth?: ReceiverAuth | undefined;
+}
+
+export function grpcCredentials(tls: ReceiverTls | undefined): grpc.ServerCredentials {
+  if (tls === undefined) return grpc.ServerCredentials.createInsecure();
+  return grpc.ServerCredentials.createSsl(tls.clientCa ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], tls.clientCa !== undefined);
 }
 
 const identity = (b: Buffer): Buffer => b;
@@ -52,6 +64,27 @@ export function toGrpcError(err: unknown): grpc.ServerErrorResponse {
   return Object.assign(new Error(message), { code, details: message, metadata });
 }
 
+/**
+ * Checks the token when the call's metadata arrives, so a refused call ends before its message is read
+ * (and never buffered or decompressed).
+ */
+function authInterceptor(check: AuthCheck, refused: (err: PipelineError) => void): grpc.ServerInterceptor {
+  return (_method, call) => {
+    const listener = new grpc.ServerListenerBuilder()
+      .withOnReceiveMetadata((metadata, next) => {
+        if (check(metadata.get('authorization'), metadata.get('x-api-key'))) {
+          next(metadata);
+          return;
+        }
+        const err = unauthenticated();
+        refused(err);
+        call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: err.message, metadata: new grpc.Metadata() });
+      })
+      .build();
+    return new grpc.ServerInterceptingCall(call, new grpc.ResponderBuilder().withStart((next) => next(listener)).build());
+  };
+}
+
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningServer> {
   const maxRequestBytes = opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const accounting = createAccounting('grpc', opts.logger);
@@ -59,6 +92,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningS
     'grpc.max_receive_message_length': maxRequestBytes,
     // Responses are a few bytes; no reason to allow large ones.
     'grpc.max_send_message_length': 4 * 1024 * 1024,
+    ...(opts.auth ? { interceptors: [authInterceptor(createAuthCheck(opts.auth), (err) => accounting.failure(err))] } : {}),
   });
 
   const exportCall = (call: grpc.ServerUnaryCall<Buffer, ExportOutcome>, callback: grpc.sendUnaryData<ExportOutcome>): void => {
@@ -83,7 +117,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningS
 
   const { host } = splitHostPort(opts.listen);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(opts.listen, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    server.bindAsync(opts.listen, grpcCredentials(opts.tls), (err, p) => (err ? reject(err) : resolve(p)));
   });
 
   let closing: Promise<void> | undefined;

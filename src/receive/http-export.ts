@@ -1,7 +1,8 @@
 /**
  * `POST /v1/logs` (OTLP/HTTP): checks media type and encoding, reads the body under the wire limit and
  * hands the raw bytes to the handler. Answers in the request's content type: ExportLogsServiceResponse on
- * 200 (also for partial success), google.rpc.Status on errors, Retry-After on 429/503.
+ * 200 (also for partial success), google.rpc.Status on errors, Retry-After on 429/503. When the server
+ * requires a token, it is checked first: a refused request gets 401 + WWW-Authenticate and its body is never read.
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { ContentEncoding } from '../decode/decompress.ts';
@@ -9,6 +10,7 @@ import type { PayloadFormat } from '../decode/export-request.ts';
 import { encodeResponseJson, encodeResponseProtobuf } from '../decode/export-response.ts';
 import { ErrorCode, PipelineError, isPipelineError, toGrpcStatus, toHttpStatus } from '../errors.ts';
 import type { Accounting } from './accounting.ts';
+import { unauthenticated } from './auth.ts';
 import { retryAfterSeconds } from './accounting.ts';
 import { readLimitedBody } from './http-body.ts';
 import { encodeRpcStatus, encodeRpcStatusJson } from './rpc-status.ts';
@@ -39,6 +41,8 @@ export interface ExportRouteOptions {
   accounting: Accounting;
   send: Send;
   isClosing(): boolean;
+  /** False → 401 before anything else is looked at. Absent = no authentication. */
+  authorize?: ((req: IncomingMessage) => boolean) | undefined;
 }
 
 export function createExportRoute(o: ExportRouteOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
@@ -48,6 +52,7 @@ export function createExportRoute(o: ExportRouteOptions): (req: IncomingMessage,
     const message = isPipelineError(err) ? err.message : 'internal error';
     const headers: OutgoingHttpHeaders = {};
     if (status === 429 || status === 503) headers['retry-after'] = String(retryAfterSeconds(err));
+    if (status === 401) headers['www-authenticate'] = 'Bearer realm="otel-sigma"';
     if (format === undefined) {
       headers['content-type'] = 'text/plain; charset=utf-8';
       o.send(res, status, headers, `${message}\n`, close);
@@ -60,6 +65,10 @@ export function createExportRoute(o: ExportRouteOptions): (req: IncomingMessage,
 
   return async (req, res) => {
     const format = payloadFormat(req.headers['content-type']);
+    if (o.authorize && !o.authorize(req)) {
+      fail(res, unauthenticated(), format, true);
+      return;
+    }
     if (format === undefined) {
       const msg = `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}; use application/x-protobuf or application/json`;
       fail(res, new PipelineError(ErrorCode.UNSUPPORTED_MEDIA, msg, false), undefined);

@@ -2,12 +2,17 @@
  * OTLP/HTTP logs receiver plus the service's operational endpoints (/healthz, /readyz, /metrics) on one
  * node:http server. Slow clients are bounded by header/request timeouts; close() stops accepting, lets
  * in-flight requests finish within the grace period, then destroys whatever connections remain.
+ * With `tls` it is a node:https server (client certificates required when a client CA is given); with
+ * `auth`, /v1/logs, /readyz, /metrics and extra routes need a token, /healthz stays open for probes.
  */
 import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../telemetry/logger.ts';
-import { registry } from '../telemetry/metrics.ts';
+import { metrics, registry } from '../telemetry/metrics.ts';
 import { createAccounting } from './accounting.ts';
+import { createAuthCheck, UNAUTHENTICATED_MESSAGE, type ReceiverAuth, type ReceiverTls } from './auth.ts';
+import { ErrorCode } from '../errors.ts';
 import { createExportRoute, type Send } from './http-export.ts';
 import { DEFAULT_MAX_REQUEST_BYTES, splitHostPort, unbracket } from './listen.ts';
 import type { ExportHandler, HealthSource, RunningServer } from './types.ts';
@@ -35,6 +40,10 @@ export interface HttpServerOptions {
   /** More routes by exact path (checked after the built-in ones). */
   extraRoutes?: Map<string, RouteHandler>;
   timeouts?: Partial<HttpTimeouts>;
+  /** Serve HTTPS only (and require client certificates when `tls.clientCa` is set). */
+  tls?: ReceiverTls | undefined;
+  /** Require one of these tokens (see the file comment for which paths). */
+  auth?: ReceiverAuth | undefined;
 }
 
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningServer> {
@@ -42,13 +51,25 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   let closing = false;
   let inFlight = 0;
 
-  const server = http.createServer({
+  const httpOptions: http.ServerOptions = {
     headersTimeout: timeouts.headersMs,
     requestTimeout: timeouts.requestMs,
     keepAliveTimeout: timeouts.keepAliveMs,
     // How often the two timeouts above are enforced.
     connectionsCheckingInterval: Math.max(100, Math.min(1_000, timeouts.headersMs / 2)),
+  };
+  const tls = opts.tls;
+  const server: http.Server = tls === undefined ? http.createServer(httpOptions) : https.createServer({
+    ...httpOptions,
+    cert: tls.cert,
+    key: tls.key,
+    minVersion: 'TLSv1.2',
+    // A client that opens TCP and never finishes the handshake holds a socket only this long.
+    handshakeTimeout: timeouts.headersMs,
+    ...(tls.clientCa !== undefined ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
   });
+  const authCheck = opts.auth ? createAuthCheck(opts.auth) : undefined;
+  const authorize = authCheck && ((req: IncomingMessage): boolean => authCheck([req.headers.authorization], [req.headers['x-api-key']]));
 
   const send: Send = (res, status, headers, body, close = false) => {
     if (res.headersSent || res.destroyed) return;
@@ -66,7 +87,15 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     accounting: createAccounting('http', opts.logger),
     send,
     isClosing: () => closing,
+    authorize,
   });
+  /** Operational routes: refused with a plain 401 (the export route answers in OTLP's own error format). */
+  const allowed = (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (authorize === undefined || authorize(req)) return true;
+    metrics.errors.inc({ stage: 'receive', code: ErrorCode.UNAUTHENTICATED });
+    text(res, 401, `${UNAUTHENTICATED_MESSAGE}\n`, { 'www-authenticate': 'Bearer realm="otel-sigma"' });
+    return false;
+  };
 
   const onGet = (req: IncomingMessage, res: ServerResponse, fn: () => void): void => {
     if (req.method === 'GET' || req.method === 'HEAD') fn();
@@ -95,12 +124,14 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
         onGet(req, res, () => (opts.health.live() ? text(res, 200, 'ok\n') : text(res, 503, 'not live\n')));
         return;
       case '/readyz':
+        if (!allowed(req, res)) return;
         onGet(req, res, () => {
           const r = opts.health.ready();
           send(res, r.ready ? 200 : 503, { 'content-type': 'application/json' }, JSON.stringify({ ready: r.ready, reasons: r.reasons }));
         });
         return;
       case '/metrics':
+        if (!allowed(req, res)) return;
         onGet(req, res, () => {
           registry.metrics().then(
             (body) => send(res, 200, { 'content-type': registry.contentType }, body),
@@ -110,7 +141,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
         return;
     }
     const extra = opts.extraRoutes?.get(path);
-    if (extra) extra(req, res);
+    if (extra) {
+      if (allowed(req, res)) extra(req, res);
+    }
     else text(res, 404, 'not found\n');
   });
 

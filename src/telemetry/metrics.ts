@@ -32,5 +32,7 @@ export const metrics = {
   spoolReplayed: new Counter({ name: 'otel_sigma_spool_replayed_total', help: 'Spooled detection batches replayed into ClickHouse (or dead-lettered) and removed from the spool.', registers: [registry] }),
   storeDeadLetter: new Counter({ name: 'otel_sigma_store_dead_letter_total', help: 'Detection rows ClickHouse refused as bad data, moved to <spool>/dead-letter/.', registers: [registry] }),
   alertsSent: new Counter({ name: 'otel_sigma_alerts_total', help: 'Alerts handed to Keep (or the log), by outcome.', labelNames: ['outcome'] as const, registers: [registry] }),
+  memoryRss: new Gauge({ name: 'otel_sigma_memory_rss_bytes', help: 'Resident memory as the memory limiter last sampled it.', registers: [registry] }),
+  memoryRefusals: new Counter({ name: 'otel_sigma_memory_limit_refusals_total', help: 'Requests refused because memory was above receiver.memory_limit_mib.', registers: [registry] }),
   rulesLoaded: new Gauge({ name: 'otel_sigma_rules_loaded', help: 'Rules in the active ruleset.', registers: [registry] }),
 };

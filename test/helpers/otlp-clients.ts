@@ -2,9 +2,12 @@
  * Small raw OTLP clients for tests: send one ExportLogsServiceRequest over gRPC (optionally gzip
  * message compression) or HTTP (protobuf/JSON, optionally gzip/deflate), and decode what comes back
  * (ExportLogsServiceResponse, google.rpc.Status, RetryInfo) with protobufjs reflection, independently
- * of the server's hand-written encoders.
+ * of the server's hand-written encoders. Both can speak TLS (optionally with a client certificate) and
+ * send extra headers/metadata such as credentials.
  */
 import http, { type IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
 import { deflateSync, gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
@@ -20,9 +23,27 @@ export interface GrpcExportResult {
   trailers: grpc.Metadata;
 }
 
+/** Client side of TLS: the CA to trust and, for mTLS, the client's own certificate. */
+export interface ClientTls {
+  ca: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+export interface GrpcExportOptions {
+  gzip?: boolean;
+  deadlineMs?: number;
+  tls?: ClientTls;
+  /** Request metadata, e.g. { authorization: 'Bearer t' }. */
+  metadata?: Record<string, string>;
+}
+
 /** One unary Export call on a fresh channel (gzip message compression unless gzip: false). */
-export function sendGrpcExport(address: string, body: Uint8Array, opts: { gzip?: boolean; deadlineMs?: number } = {}): Promise<GrpcExportResult> {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure(), {
+export function sendGrpcExport(address: string, body: Uint8Array, opts: GrpcExportOptions = {}): Promise<GrpcExportResult> {
+  const creds = opts.tls ? grpc.credentials.createSsl(opts.tls.ca, opts.tls.key ?? null, opts.tls.cert ?? null) : grpc.credentials.createInsecure();
+  const md = new grpc.Metadata();
+  for (const [k, v] of Object.entries(opts.metadata ?? {})) md.set(k, v);
+  const client = new grpc.Client(address, creds, {
     'grpc.default_compression_algorithm': opts.gzip === false ? grpc.compressionAlgorithms.identity : grpc.compressionAlgorithms.gzip,
     'grpc.max_send_message_length': -1,
   });
@@ -33,7 +54,7 @@ export function sendGrpcExport(address: string, body: Uint8Array, opts: { gzip?:
       (b) => Buffer.from(b),
       (b) => b,
       body,
-      new grpc.Metadata(),
+      md,
       { deadline: Date.now() + (opts.deadlineMs ?? 10_000) },
       (_err, value) => {
         response = value;
@@ -65,6 +86,8 @@ export interface HttpExportOptions {
   path?: string;
   /** Send without Content-Length (chunked), in pieces of this size. */
   chunkSize?: number;
+  /** Use HTTPS with this trust (and client certificate). */
+  tls?: ClientTls;
 }
 
 /** One request on a fresh connection; `address` is host:port. */
@@ -80,12 +103,15 @@ export function sendHttpExport(address: string, body: Uint8Array | string, opts:
   Object.assign(headers, opts.headers);
   const [host, port] = splitAddress(address);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host, port, method: opts.method ?? 'POST', path: opts.path ?? '/v1/logs', headers, agent: false }, (res) => {
+    const common = { host, port, method: opts.method ?? 'POST', path: opts.path ?? '/v1/logs', headers, agent: false as const };
+    const onResponse = (res: http.IncomingMessage): void => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
       res.on('error', reject);
-    });
+    };
+    const t = opts.tls;
+    const req = t ? https.request({ ...common, ca: t.ca, servername: isIP(host) ? '' : host, ...(t.cert && t.key ? { cert: t.cert, key: t.key } : {}) }, onResponse) : http.request(common, onResponse);
     req.on('error', reject);
     if (opts.chunkSize === undefined) {
       req.end(payload);
@@ -109,8 +135,8 @@ export function sendHttpExport(address: string, body: Uint8Array | string, opts:
 }
 
 /** GET helper for /healthz, /readyz, /metrics. */
-export function httpGet(address: string, path: string): Promise<HttpExportResult> {
-  return sendHttpExport(address, '', { method: 'GET', path, headers: { 'content-type': 'text/plain' } });
+export function httpGet(address: string, path: string, opts: { headers?: Record<string, string>; tls?: ClientTls } = {}): Promise<HttpExportResult> {
+  return sendHttpExport(address, '', { method: 'GET', path, headers: { 'content-type': 'text/plain', ...opts.headers }, ...(opts.tls ? { tls: opts.tls } : {}) });
 }
 
 function splitAddress(address: string): [string, number] {
