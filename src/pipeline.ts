@@ -11,6 +11,7 @@ import type { RawExport } from './decode/export-request.ts';
 import type { ExportOutcome } from './decode/export-response.ts';
 import { DetectPool } from './detect/pool.ts';
 import type { Ruleset } from './detect/ruleset.ts';
+import type { SigmaLevel } from './detect/types.ts';
 import { ErrorCode, PipelineError } from './errors.ts';
 import { AlertSender } from './alert/keep-sender.ts';
 import { startGrpcServer } from './receive/grpc-server.ts';
@@ -66,13 +67,23 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
     const alerts = new AlertSender({
       keepUrl: cfg.alerts.keep_url,
       apiKey: sec.keep.apiKey,
-      minLevel: cfg.alerts.min_level as Parameters<typeof AlertSender.prototype.send>[0]['ruleLevel'],
+      ...(sec.keep.ca ? { keepCa: sec.keep.ca } : {}),
+      minLevel: cfg.alerts.min_level as SigmaLevel,
       environment: cfg.alerts.environment,
       urlTemplate: cfg.alerts.url_template,
+      groupBy: cfg.alerts.group_by,
+      dedupWindowMs: cfg.alerts.dedup_window_s * 1000,
+      maxPerWindow: cfg.alerts.max_per_minute,
+      // Undelivered alerts wait on disk, so a Keep outage or a restart loses none.
+      queueDir: path.join(cfg.storage.data_dir, 'alert-queue'),
+      queueMaxBytes: cfg.alerts.queue_max_bytes,
+      ...(cfg.alerts.redis_url !== '' ? { redisUrl: cfg.alerts.redis_url } : {}),
+      resolveAfterMs: cfg.alerts.resolve_after_s * 1000,
       maxQueue: 10_000,
       timeoutMs: 10_000,
       logger: log.child({ stage: 'alert' }),
     });
+    await alerts.ready();
     stopOnFailure.unshift(() => alerts.close(5_000));
 
     // detect

@@ -18,12 +18,18 @@ export interface AlertGroup {
   lastMs: number;
   /** `count` when the group was last handed to delivery or dropped from a full buffer (0 = never). */
   sentCount: number;
-  /** In the send buffer now: a repeat needs no extra send, the buffered entry carries the count. */
+  /** Staged for the queue (or its replica claim is in flight): a repeat needs no extra send. */
   queued: boolean;
+  /** Wall-clock ms of the newest detection; `resolve_after_s` counts from here. */
+  seenMs: number;
+  /** False when another replica won this fingerprint's window and sends the alert. */
+  owner: boolean;
+  /** Local detections not yet added to the shared (Redis) count. */
+  unreported: number;
 }
 
 export function newGroup(first: AlertDto, detectedAtMs: number, nowMs: number): AlertGroup {
-  return { fingerprint: first.fingerprint, first, openedMs: nowMs, count: 1, lastMs: detectedAtMs, sentCount: 0, queued: false };
+  return { fingerprint: first.fingerprint, first, openedMs: nowMs, count: 1, lastMs: detectedAtMs, sentCount: 0, queued: false, seenMs: nowMs, owner: true, unreported: 1 };
 }
 
 /** The alert to send for a group as it stands now. */
@@ -51,8 +57,18 @@ export class DedupWindow {
     const g = this.#groups.get(fingerprint);
     if (g === undefined || nowMs - g.openedMs >= this.#windowMs) return undefined;
     g.count++;
+    g.unreported++;
+    g.seenMs = nowMs;
     if (detectedAtMs > g.lastMs) g.lastMs = detectedAtMs;
     return g;
+  }
+
+  groups(): IterableIterator<AlertGroup> {
+    return this.#groups.values();
+  }
+
+  forget(g: AlertGroup): void {
+    if (this.#groups.get(g.fingerprint) === g) this.#groups.delete(g.fingerprint);
   }
 
   /** Tracks a new group, replacing an expired one with the same fingerprint. */
@@ -69,15 +85,26 @@ export class DedupWindow {
   }
 
   /**
-   * Groups whose count grew since they were last handed over (and are not already queued);
-   * forgets groups whose window has closed and that have nothing left to send.
+   * `due`: groups this replica sends whose count grew since they were last handed over (and are
+   * not already queued). `quiet`: sent groups without a detection for `resolveAfterMs` (0 = never),
+   * forgotten here so the caller sends them as resolved (`resolveAfterMs`). Groups whose window has closed and that
+   * have nothing left to send (or resolve) are forgotten.
    */
-  sweep(nowMs: number): AlertGroup[] {
+  sweep(nowMs: number, opts: { resolveAfterMs?: number; shared?: boolean } = {}): { due: AlertGroup[]; quiet: AlertGroup[] } {
+    const resolveAfterMs = opts.resolveAfterMs ?? 0;
+    // With shared state a group is kept until its local count has been reported.
+    const pending = (g: AlertGroup): boolean => opts.shared === true && g.unreported > 0;
     const due: AlertGroup[] = [];
+    const quiet: AlertGroup[] = [];
     for (const [fp, g] of this.#groups) {
-      if (!g.queued && g.count > g.sentCount) due.push(g);
-      else if (!g.queued && nowMs - g.openedMs >= this.#windowMs) this.#groups.delete(fp);
+      if (g.queued) continue;
+      const resolvable = resolveAfterMs > 0 && g.owner && g.sentCount > 0;
+      if (g.owner && g.count > g.sentCount) due.push(g);
+      else if (resolvable && nowMs - g.seenMs >= resolveAfterMs) {
+        quiet.push(g);
+        this.#groups.delete(fp);
+      } else if (!resolvable && !pending(g) && nowMs - g.openedMs >= this.#windowMs) this.#groups.delete(fp);
     }
-    return due;
+    return { due, quiet };
   }
 }

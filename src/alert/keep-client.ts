@@ -2,7 +2,10 @@
  * One POST of a batch to Keep's generic ingest route, `POST {keep_url}/alerts/event`, with the
  * key in X-API-KEY. Never throws: the outcome says whether to retry. The key goes into the
  * request header only; nothing here logs, and results carry no headers.
+ * With `ca` (a private CA for an https:// Keep) the POST goes through node:https with an agent that
+ * trusts that CA, because the global fetch cannot be given one without the undici package.
  */
+import https from 'node:https';
 import type { AlertDto } from './keep-types.ts';
 import { classifyStatus, parseRetryAfter } from './retry-policy.ts';
 
@@ -18,6 +21,45 @@ export interface KeepClientOptions {
   readonly apiKey?: string;
   readonly timeoutMs: number;
   readonly maxRetryAfterMs: number;
+  /** PEM CA bundle that signed Keep's certificate (https:// only); the system CAs otherwise. */
+  readonly ca?: Buffer | undefined;
+}
+
+interface PostInit { method: 'POST'; headers: Record<string, string>; body: string; signal: AbortSignal }
+type Post = (url: string, init: PostInit) => Promise<Response>;
+
+/** One keep-alive agent per CA buffer (the options object is built once at start-up). */
+const agents = new WeakMap<Buffer, https.Agent>();
+
+function postTrusting(ca: Buffer): Post {
+  let agent = agents.get(ca);
+  if (agent === undefined) {
+    agent = new https.Agent({ ca, keepAlive: true });
+    agents.set(ca, agent);
+  }
+  const a = agent;
+  return (url, init) => new Promise<Response>((resolve, reject) => {
+    // Same failure shape as fetch (TypeError with the socket error as cause), so networkReason reads both.
+    const fail = (err: unknown): void => reject(new TypeError('fetch failed', { cause: err }));
+    const req = https.request(url, { method: init.method, headers: init.headers, agent: a, signal: init.signal }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', fail);
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        const headers = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+        const empty = status === 204 || status === 205 || status === 304;
+        try {
+          resolve(new Response(empty ? null : Buffer.concat(chunks), { status, headers }));
+        } catch (err) {
+          fail(err); // a status outside 200–599 cannot be a Response; treat it like a broken connection
+        }
+      });
+    });
+    req.on('error', fail);
+    req.end(init.body);
+  });
 }
 
 const MAX_REASON = 300;
@@ -34,7 +76,8 @@ export async function postAlerts(opts: KeepClientOptions, batch: readonly AlertD
   const timeout = AbortSignal.timeout(opts.timeoutMs);
   let res: Response;
   try {
-    res = await fetch(keepEventUrl(opts.keepUrl), { method: 'POST', headers, body, signal: AbortSignal.any([signal, timeout]) });
+    const post: Post = opts.ca !== undefined && /^https:/i.test(opts.keepUrl) ? postTrusting(opts.ca) : fetch;
+    res = await post(keepEventUrl(opts.keepUrl), { method: 'POST', headers, body, signal: AbortSignal.any([signal, timeout]) });
   } catch (err) {
     if (signal.aborted) return { kind: 'aborted', reason: 'shutdown deadline' };
     if (timeout.aborted) return { kind: 'retry', reason: `timeout after ${opts.timeoutMs} ms` };

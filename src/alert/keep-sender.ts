@@ -1,139 +1,148 @@
 /**
- * Detections → Keep alerts, off the hot path. `send()` filters by level, folds repeats into an
- * open dedup group, and buffers the group; one fastq worker drains the buffer in batches
- * (a list of AlertDto per POST) and retries with backoff on outages. Without a Keep URL the same
- * path ends in one info log line per alert instead of a POST.
+ * Detections → Keep alerts, off the hot path. `send()` never waits and never throws for delivery
+ * problems:
  *
- *   send(d) ─ level ─ dedup fold ─▶ #enqueue ─▶ buffer (≤ maxQueue, drop oldest) ─▶ worker ─▶ Keep | log
+ *   send(d) ─ level ─ dedup fold ─ [replica claim] ─ ceiling ─▶ staged ─▶ queue ─▶ Delivery ─▶ Keep | log
+ *                                                      └─ held back ─▶ digest alert per window
  *
- * `#enqueue` is the single admission point: a per-minute ceiling with an overflow digest
- * belongs there (divert groups past the ceiling into one digest group per minute).
+ * Staged alerts go to the queue once per event-loop turn (one fsync'd append for a burst). The
+ * queue is on disk when `queueDir` is set (survives restarts and SIGKILL) and in memory
+ * otherwise; both are bounded, and what the bound pushes out is counted into the digest.
+ * A timer sweeps the dedup groups: grown counts are re-sent, quiet groups resolved, and with
+ * Redis the counts of all replicas are merged first (see shared-state.ts).
  */
-import fastq from 'fastq';
 import type { Logger } from 'pino';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Detection } from '../detect/detection.ts';
 import { SIGMA_LEVELS, type SigmaLevel } from '../detect/types.ts';
 import { ErrorCode, PipelineError } from '../errors.ts';
 import { metrics } from '../telemetry/metrics.ts';
-import { DetectionFields } from './detection-fields.ts';
+import { MemoryQueue, type AlertQueue } from './alert-queue.ts';
 import { DedupWindow, groupAlert, newGroup, type AlertGroup } from './dedup-window.ts';
-import { postAlerts, type DeliveryResult, type KeepClientOptions } from './keep-client.ts';
+import { Delivery, type DeliveryOutcome } from './delivery.ts';
+import { DetectionFields } from './detection-fields.ts';
+import { DiskQueue } from './disk-queue.ts';
+import type { KeepClientOptions } from './keep-client.ts';
 import { alertFingerprint, toAlertDto, validateUrlTemplate, type AlertPayloadOptions } from './keep-payload.ts';
 import type { AlertDto } from './keep-types.ts';
-import { backoffMs, DEFAULT_RETRY, type RetryOptions } from './retry-policy.ts';
+import { DEFAULT_RETRY } from './retry-policy.ts';
+import type { AlertSenderOptions, AlertSenderStats } from './sender-options.ts';
+import { mergeSharedCounts, SharedState } from './shared-state.ts';
+import { digestAlert, digestKeyOf, ThrottleWindow } from './throttle.ts';
 
-export interface AlertSenderOptions {
-  /** Keep base URL (`https://keep.example`); without it alerts are logged. */
-  readonly keepUrl?: string;
-  readonly apiKey?: string;
-  /** Detections below this level are not alerted (they are still stored). */
-  readonly minLevel: SigmaLevel;
-  readonly environment?: string;
-  readonly urlTemplate?: string;
-  readonly groupBy?: readonly string[];
-  /** Alert groups waiting to be sent; when full the oldest is dropped. */
-  readonly maxQueue: number;
-  /** Per-request timeout. */
-  readonly timeoutMs: number;
-  readonly logger: Logger;
-  /** Alerts per POST; default 100. */
-  readonly maxBatch?: number;
-  /** Repeats of a fingerprint within this window update one alert; default 300 000, 0 = off. */
-  readonly dedupWindowMs?: number;
-  /** How often grown counts are re-sent; default 30 000. */
-  readonly dedupFlushMs?: number;
-  /** Fingerprints remembered at once; default 10 000. */
-  readonly maxTracked?: number;
-  readonly retry?: Partial<RetryOptions>;
-}
+export type { AlertSenderOptions, AlertSenderStats } from './sender-options.ts';
 
-export interface AlertSenderStats {
-  readonly queued: number;
-  readonly sent: number;
-  readonly logged: number;
-  readonly dropped: number;
-  readonly rejected: number;
-  readonly failed: number;
-  readonly deduplicated: number;
-  readonly retries: number;
-}
-
-type Outcome = 'sent' | 'logged' | 'dropped' | 'rejected' | 'failed' | 'deduplicated';
+type Outcome = DeliveryOutcome | 'dropped' | 'failed' | 'deduplicated' | 'throttled' | 'digests' | 'resolved';
+type Staged = AlertGroup | AlertDto;
 
 const rankOf = (l: SigmaLevel): number => SIGMA_LEVELS.indexOf(l);
+const isGroup = (s: Staged): s is AlertGroup => 'first' in s;
 
 export class AlertSender {
   readonly #payload: AlertPayloadOptions;
-  readonly #client: KeepClientOptions | undefined;
   readonly #log: Logger;
   readonly #minRank: number;
-  readonly #maxQueue: number;
-  readonly #maxBatch: number;
-  readonly #retry: RetryOptions;
+  readonly #maxStaged: number;
+  readonly #windowMs: number;
+  readonly #flushMs: number;
+  readonly #resolveAfterMs: number;
   readonly #dedup: DedupWindow | undefined;
-  readonly #buffer: AlertGroup[] = [];
-  readonly #queue: fastq.queueAsPromised<null, void>;
+  readonly #throttle: ThrottleWindow;
+  readonly #shared: SharedState | undefined;
+  readonly #queue: AlertQueue;
+  readonly #delivery: Delivery;
   readonly #abort = new AbortController();
-  readonly #sweepTimer: NodeJS.Timeout | undefined;
-  /** The current delivery cycle, from kick until the buffer is empty. */
-  #running: Promise<void> | undefined;
+  readonly #timers: NodeJS.Timeout[] = [];
+  #staged: Staged[] = [];
+  #persistScheduled = false;
+  #persisting: Promise<void> = Promise.resolve();
+  #sweeping: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
-  #outage = false;
-  readonly #counts: Record<Outcome | 'retries', number> = { sent: 0, logged: 0, dropped: 0, rejected: 0, failed: 0, deduplicated: 0, retries: 0 };
+  readonly #pending = new Set<Promise<void>>();
+  #dropLoggedMs = 0;
+  #dropsUnlogged = 0;
+  readonly #counts: Record<Outcome | 'retries', number> = {
+    sent: 0, logged: 0, dropped: 0, rejected: 0, failed: 0, deduplicated: 0, retries: 0, throttled: 0, digests: 0, resolved: 0, superseded: 0,
+  };
 
   constructor(opts: AlertSenderOptions) {
     if (!Number.isInteger(opts.maxQueue) || opts.maxQueue < 1) throw configError(`"alert.max_queue" is ${opts.maxQueue}; expected an integer ≥ 1`);
     if (!(opts.timeoutMs > 0)) throw configError(`"alert.timeout_ms" is ${opts.timeoutMs}; expected a number > 0`);
     if (opts.urlTemplate) validateUrlTemplate(opts.urlTemplate);
-    if (opts.keepUrl !== undefined && !/^https?:\/\/[^/\s]+/i.test(opts.keepUrl)) {
+    if (opts.keepUrl !== undefined && opts.keepUrl !== '' && !/^https?:\/\/[^/\s]+/i.test(opts.keepUrl)) {
       throw configError(`"alert.keep_url" is ${JSON.stringify(opts.keepUrl)}; expected an http(s) URL such as https://keep.example`);
     }
-    this.#payload = { environment: opts.environment, urlTemplate: opts.urlTemplate, groupBy: opts.groupBy };
-    this.#retry = { ...DEFAULT_RETRY, ...opts.retry };
-    this.#client = opts.keepUrl
-      ? { keepUrl: opts.keepUrl, apiKey: opts.apiKey, timeoutMs: opts.timeoutMs, maxRetryAfterMs: this.#retry.maxRetryAfterMs }
+    if (opts.redisUrl && !/^rediss?:\/\/\S+$/i.test(opts.redisUrl)) {
+      throw configError(`"alerts.redis_url" is ${JSON.stringify(opts.redisUrl)}; expected redis://HOST:PORT or rediss://…`);
+    }
+    const groupBy = opts.groupBy && opts.groupBy.length > 0 ? opts.groupBy : undefined;
+    this.#payload = { environment: opts.environment || undefined, urlTemplate: opts.urlTemplate || undefined, groupBy };
+    const retry = { ...DEFAULT_RETRY, ...opts.retry };
+    const client: KeepClientOptions | undefined = opts.keepUrl
+      ? { keepUrl: opts.keepUrl, apiKey: opts.apiKey || undefined, timeoutMs: opts.timeoutMs, maxRetryAfterMs: retry.maxRetryAfterMs, ca: opts.keepCa }
       : undefined;
     this.#log = opts.logger;
     this.#minRank = rankOf(opts.minLevel);
-    this.#maxQueue = opts.maxQueue;
-    this.#maxBatch = Math.max(1, opts.maxBatch ?? 100);
-    const windowMs = opts.dedupWindowMs ?? 300_000;
-    if (windowMs > 0) {
-      this.#dedup = new DedupWindow(windowMs, opts.maxTracked ?? 10_000);
-      this.#sweepTimer = setInterval(() => this.#sweep(), Math.max(10, opts.dedupFlushMs ?? 30_000));
-      this.#sweepTimer.unref();
+    this.#maxStaged = opts.maxQueue;
+    this.#windowMs = opts.dedupWindowMs ?? 300_000;
+    this.#flushMs = Math.max(10, opts.dedupFlushMs ?? 30_000);
+    this.#resolveAfterMs = Math.max(0, opts.resolveAfterMs ?? 0);
+    this.#throttle = new ThrottleWindow(opts.maxPerWindow ?? 100, Math.max(100, opts.throttleWindowMs ?? 60_000));
+    this.#throttle.roll(Date.now());
+    const onDrop = (alerts: readonly AlertDto[]): void => this.#onQueueDrop(alerts);
+    // The queue first: it can refuse to start (directory locked), and must not leave a Redis connection behind.
+    this.#queue = opts.queueDir ? new DiskQueue(opts.queueDir, opts.queueMaxBytes ?? 64 * 1024 * 1024, onDrop) : new MemoryQueue(opts.maxQueue, onDrop);
+    this.#shared = opts.redisUrl ? new SharedState(opts.redisUrl, opts.logger, opts.redisTimeoutMs) : undefined;
+    if (opts.queueDir && this.#queue.length > 0) this.#log.info({ stage: 'alert', queued: this.#queue.length }, 'Alerts from the on-disk queue will be delivered.');
+    this.#delivery = new Delivery({
+      queue: this.#queue,
+      client,
+      retry,
+      maxBatch: Math.max(1, opts.maxBatch ?? 100),
+      logger: opts.logger,
+      signal: this.#abort.signal,
+      count: (o, n) => this.#count(o, n),
+    });
+    if (this.#windowMs > 0) {
+      this.#dedup = new DedupWindow(this.#windowMs, opts.maxTracked ?? 10_000);
+      this.#every(this.#flushMs, () => this.#sweep());
     }
-    this.#queue = fastq.promise<unknown, null, void>(async () => this.#drain(), 1);
+    this.#every(Math.min(1000, Math.max(10, this.#throttle.windowMs / 4)), () => this.#rollThrottle(Date.now()));
+    this.#delivery.kick();
   }
 
-  /** Non-blocking: never waits on Keep and never throws for delivery problems. */
+  /** Resolves once Redis (if configured) has answered its first connection attempt. */
+  ready(): Promise<void> {
+    return this.#shared?.ready() ?? Promise.resolve();
+  }
+
+  /** Non-blocking: never waits on Keep or Redis and never throws for delivery problems. */
   send(d: Detection): void {
     if (rankOf(d.ruleLevel) < this.#minRank) return;
-    if (this.#closing !== undefined) {
-      this.#count('dropped', 1);
-      return;
-    }
+    if (this.#closing !== undefined) return this.#count('dropped', 1);
     const now = Date.now();
+    this.#rollThrottle(now);
     if (this.#dedup) {
       const fp = alertFingerprint(new DetectionFields(d), this.#payload.groupBy);
-      if (this.#dedup.fold(fp, d.detectedAtMs, now) !== undefined) {
-        this.#count('deduplicated', 1);
-        return;
-      }
+      if (this.#dedup.fold(fp, d.detectedAtMs, now) !== undefined) return this.#count('deduplicated', 1);
     }
     const g = newGroup(toAlertDto(d, this.#payload), d.detectedAtMs, now);
     this.#dedup?.track(g);
-    this.#enqueue(g);
+    if (this.#shared && this.#dedup) {
+      g.queued = true; // no sweep while the claim is in flight; repeats fold into g meanwhile
+      this.#track(this.#claimThenAdmit(g, this.#shared));
+    } else if (this.#shared) {
+      this.#track(this.#admitShared(g, this.#shared));
+    } else this.#admit(g, this.#throttle.admitLocal());
   }
 
   stats(): AlertSenderStats {
-    return { queued: this.#buffer.length, ...this.#counts };
+    return { queued: this.#queue.length + this.#staged.length, ...this.#counts, sharedFallbacks: this.#shared?.fallbacks ?? 0 };
   }
 
   /**
-   * Sends what it can within `deadlineMs` (including grown dedup counts), then gives up on the
-   * rest. Safe to call more than once; later calls return the first call's promise.
+   * Sends what it can within `deadlineMs` (grown counts and the current digest included). What is
+   * left stays in the on-disk queue for the next start; an in-memory queue's rest is counted as
+   * failed. Safe to call more than once; later calls return the first call's promise.
    */
   close(deadlineMs: number): Promise<void> {
     this.#closing ??= this.#close(deadlineMs);
@@ -141,128 +150,181 @@ export class AlertSender {
   }
 
   async #close(deadlineMs: number): Promise<void> {
-    if (this.#sweepTimer) clearInterval(this.#sweepTimer);
-    this.#sweep();
+    for (const t of this.#timers) clearInterval(t);
     const deadline = setTimeout(() => this.#abort.abort(), Math.max(0, deadlineMs));
     try {
-      this.#kick();
-      // Nothing enqueues once closing, and the deadline's abort ends a cycle promptly.
-      while (this.#running) await this.#running;
+      await this.#sweeping;
+      // Replica claims and shared digests in flight still stage their alerts (until the deadline).
+      const aborted = new Promise((resolve) => this.#abort.signal.addEventListener('abort', resolve, { once: true }));
+      await Promise.race([Promise.all(this.#pending), aborted]);
+      await this.#sweep();
+      const ended = this.#throttle.roll(Date.now());
+      if (ended) this.#stageDigest(digestAlert(ended.start, this.#throttle.windowMs, ended.held, this.#payload.environment, this.#shared ? 'shutdown' : undefined));
+      const held = this.#throttle.takeHeld();
+      // This replica's part of the current window; another replica's digest may count the rest.
+      if (held.size > 0) this.#stageDigest(digestAlert(this.#throttle.currentStart, this.#throttle.windowMs, held, this.#payload.environment, 'shutdown'));
+      await this.#persist();
+      this.#delivery.kick();
+      await this.#delivery.idle();
     } finally {
       clearTimeout(deadline);
     }
-    const left = this.#buffer.splice(0);
-    for (const g of left) g.queued = false;
-    if (left.length > 0) {
-      this.#count('dropped', left.length);
-      this.#log.warn({ stage: 'alert', code: ErrorCode.ALERT, alerts: left.length }, 'Alerts not delivered before the shutdown deadline.');
+    const left = this.#queue.length;
+    if (left > 0 && this.#queue instanceof DiskQueue) {
+      this.#log.warn({ stage: 'alert', code: ErrorCode.ALERT, alerts: left }, 'Alerts not yet delivered stay in the on-disk queue for the next start.');
+    } else if (left > 0) {
+      this.#count('failed', left);
+      this.#log.warn({ stage: 'alert', code: ErrorCode.ALERT, alerts: left }, 'Alerts not delivered before the shutdown deadline.');
     }
+    await this.#queue.close();
+    await this.#shared?.close();
     this.#gauge();
   }
 
-  #sweep(): void {
-    if (!this.#dedup) return;
-    for (const g of this.#dedup.sweep(Date.now())) this.#enqueue(g);
-  }
-
-  #enqueue(g: AlertGroup): void {
-    if (this.#buffer.length >= this.#maxQueue) {
-      const oldest = this.#buffer.shift();
-      if (oldest) {
-        oldest.queued = false;
-        // Counted as dropped once; only new repeats bring the group (with its full count) back.
-        oldest.sentCount = oldest.count;
-      }
-      this.#count('dropped', 1);
-    }
-    g.queued = true;
-    this.#buffer.push(g);
-    this.#gauge();
-    this.#kick();
-  }
-
-  #kick(): void {
-    if (this.#running || this.#buffer.length === 0) return;
-    // Deferred a turn so a burst of detections from one request leaves as one batch.
-    this.#running = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.#queue.push(null))
-      .catch((err: unknown) => {
-        this.#log.error({ stage: 'alert', code: ErrorCode.INTERNAL, err }, 'Alert worker failed.');
-      })
-      .finally(() => {
-        this.#running = undefined;
-        // A failed cycle may leave alerts behind; a new one picks them up.
-        if (this.#buffer.length > 0 && !this.#abort.signal.aborted) this.#kick();
-      });
-  }
-
-  async #drain(): Promise<void> {
-    while (this.#buffer.length > 0 && !this.#abort.signal.aborted) {
-      const groups = this.#buffer.splice(0, this.#maxBatch);
-      const batch: AlertDto[] = [];
-      for (const g of groups) {
-        g.queued = false;
-        g.sentCount = g.count;
-        batch.push(groupAlert(g));
-      }
-      this.#gauge();
-      await this.#deliver(batch);
-    }
-  }
-
-  async #deliver(batch: readonly AlertDto[]): Promise<void> {
-    if (!this.#client) {
-      for (const a of batch) this.#log.info({ stage: 'alert', alert: a }, 'Sigma alert.');
-      this.#count('logged', batch.length);
+  async #claimThenAdmit(g: AlertGroup, shared: SharedState): Promise<void> {
+    const r = await shared.claim(g.fingerprint, this.#windowMs);
+    g.queued = false;
+    if (r === 'lost') {
+      // Another replica sends this alert; our detections reach it through the shared count.
+      g.owner = false;
       return;
     }
-    const started = Date.now();
-    for (let attempt = 1; ; attempt++) {
-      const r: DeliveryResult = await postAlerts(this.#client, batch, this.#abort.signal);
-      if (r.kind === 'ok') {
-        if (this.#outage) this.#log.info({ stage: 'alert' }, 'Keep reachable again.');
-        this.#outage = false;
-        this.#count('sent', batch.length);
-        return;
-      }
-      if (r.kind === 'permanent') {
-        const code = r.status === 401 || r.status === 403 ? ErrorCode.UNAUTHENTICATED : ErrorCode.ALERT;
-        this.#log.error({ stage: 'alert', code, status: r.status, reason: r.reason, alerts: batch.length }, 'Keep rejected alerts; not retrying.');
-        metrics.errors.inc({ stage: 'alert', code });
-        this.#count('rejected', batch.length);
-        return;
-      }
-      if (r.kind === 'aborted') return this.#giveUp(batch, r.reason);
-      const delay = r.retryAfterMs ?? backoffMs(attempt, this.#retry);
-      if (Date.now() + delay - started > this.#retry.maxElapsedMs) return this.#giveUp(batch, r.reason);
-      if (!this.#outage) {
-        // Logged once per outage, not per attempt: retries are counted instead.
-        this.#outage = true;
-        this.#log.warn({ stage: 'alert', code: ErrorCode.ALERT, reason: r.reason, retryInMs: delay }, 'Keep unavailable; retrying with backoff.');
-      }
-      this.#counts.retries++;
-      try {
-        await sleep(delay, undefined, { signal: this.#abort.signal });
-      } catch {
-        return this.#giveUp(batch, 'shutdown deadline');
-      }
+    await this.#admitShared(g, shared);
+  }
+
+  async #admitShared(g: AlertGroup, shared: SharedState): Promise<void> {
+    const start = this.#throttle.startOf(Date.now());
+    const n = await shared.incrRate(start, this.#throttle.windowMs * 2);
+    this.#admit(g, n === undefined ? this.#throttle.admitLocal() : this.#throttle.admitCount(n));
+  }
+
+  #admit(g: AlertGroup, admitted: boolean): void {
+    if (admitted) return this.#stage(g);
+    // Held back: counted (with the repeats folded in so far) into this window's digest.
+    this.#dedup?.forget(g);
+    this.#throttle.hold(digestKeyOf(g.first), g.count);
+    this.#count('throttled', g.count);
+  }
+
+  #rollThrottle(now: number): void {
+    const ended = this.#throttle.roll(now);
+    if (ended === undefined) return;
+    if (!this.#shared) return this.#stageDigest(digestAlert(ended.start, this.#throttle.windowMs, ended.held, this.#payload.environment));
+    this.#track(this.#sharedDigest(ended.start, ended.held, this.#shared));
+  }
+
+  /** Pushes our held counts, waits for the other replicas' to land, and lets one replica send. */
+  async #sharedDigest(start: number, held: Map<string, number>, shared: SharedState): Promise<void> {
+    const w = this.#throttle.windowMs;
+    const pushed = await shared.addHeld(start, held, w * 3);
+    if (pushed) await new Promise((r) => setTimeout(r, Math.min(2000, w / 4)).unref());
+    const all = pushed ? await shared.takeDigest(start, w * 3) : undefined;
+    const counts = all ?? held; // Redis unreachable: our own counts, never none
+    if (counts.size > 0) this.#stageDigest(digestAlert(start, w, counts, this.#payload.environment));
+  }
+
+  #stageDigest(a: AlertDto): void {
+    this.#count('digests', 1);
+    this.#log.warn({ stage: 'alert', code: ErrorCode.ALERT, heldBack: a.occurrences, fingerprint: a.fingerprint }, 'Alert ceiling reached; sending a digest of held-back alerts.');
+    this.#stage(a);
+  }
+
+  #onQueueDrop(alerts: readonly AlertDto[]): void {
+    let held = 0;
+    for (const a of alerts) {
+      if (a.labels['kind'] === 'digest' || a.status === 'resolved') continue;
+      this.#throttle.hold(digestKeyOf(a), a.occurrences);
+      held += a.occurrences;
+    }
+    this.#count('dropped', alerts.length);
+    // At most one line a minute while the queue stays full; the counter has every drop.
+    this.#dropsUnlogged += alerts.length;
+    const now = Date.now();
+    if (now - this.#dropLoggedMs < 60_000) return;
+    this.#dropLoggedMs = now;
+    this.#log.warn({ stage: 'alert', code: ErrorCode.ALERT, alerts: this.#dropsUnlogged, intoDigest: held }, 'Alert queue full; oldest alerts dropped into the next digest.');
+    this.#dropsUnlogged = 0;
+  }
+
+  #sweep(): Promise<void> {
+    this.#sweeping ??= this.#sweepOnce()
+      .catch((err: unknown) => this.#log.error({ stage: 'alert', code: ErrorCode.INTERNAL, err }, 'Alert sweep failed.'))
+      .finally(() => (this.#sweeping = undefined));
+    return this.#sweeping;
+  }
+
+  async #sweepOnce(): Promise<void> {
+    if (!this.#dedup) return;
+    if (this.#shared) await mergeSharedCounts(this.#dedup, this.#shared, this.#windowMs + 2 * this.#flushMs);
+    const now = Date.now();
+    const { due, quiet } = this.#dedup.sweep(now, { resolveAfterMs: this.#resolveAfterMs, shared: this.#shared !== undefined });
+    for (const g of due) this.#stage(g);
+    for (const g of quiet) {
+      this.#count('resolved', 1);
+      this.#stage({ ...groupAlert(g), status: 'resolved', lastReceived: new Date(Math.max(now, g.lastMs)).toISOString() });
     }
   }
 
-  #giveUp(batch: readonly AlertDto[], reason: string): void {
-    this.#log.error({ stage: 'alert', code: ErrorCode.ALERT, reason, alerts: batch.length }, 'Giving up on alerts after retries.');
-    metrics.errors.inc({ stage: 'alert', code: ErrorCode.ALERT });
-    this.#count('failed', batch.length);
+  #stage(s: Staged): void {
+    if (isGroup(s)) s.queued = true;
+    this.#staged.push(s);
+    if (this.#staged.length > this.#maxStaged) this.#onQueueDrop(this.#staged.splice(0, this.#staged.length - this.#maxStaged).map(unstage));
+    if (this.#persistScheduled) return;
+    this.#persistScheduled = true;
+    // Deferred a turn so a burst of detections from one request is one append and one batch.
+    setImmediate(() => {
+      this.#persistScheduled = false;
+      void this.#persist().then(() => this.#delivery.kick());
+    });
   }
 
-  #count(outcome: Outcome, n: number): void {
+  /** Staged alerts → queue, one append at a time. */
+  #persist(): Promise<void> {
+    this.#persisting = this.#persisting.then(async () => {
+      const items = this.#staged.splice(0);
+      if (items.length === 0) return;
+      const alerts = items.map(unstage);
+      try {
+        await this.#queue.append(alerts);
+      } catch (err) {
+        metrics.errors.inc({ stage: 'alert', code: ErrorCode.ALERT });
+        this.#log.error({ stage: 'alert', code: ErrorCode.ALERT, err, alerts: alerts.length }, 'Cannot write alerts to the queue; counting them into the next digest.');
+        this.#onQueueDrop(alerts);
+      }
+      this.#gauge();
+    });
+    return this.#persisting;
+  }
+
+  #track(p: Promise<void>): void {
+    const q: Promise<void> = p
+      .catch((err: unknown) => this.#log.error({ stage: 'alert', code: ErrorCode.INTERNAL, err }, 'Alert admission failed.'))
+      .finally(() => this.#pending.delete(q));
+    this.#pending.add(q);
+  }
+
+  #every(ms: number, fn: () => unknown): void {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.#timers.push(t);
+  }
+
+  #count(outcome: Outcome | 'retries', n: number): void {
     this.#counts[outcome] += n;
-    metrics.alertsSent.inc({ outcome }, n);
+    if (outcome !== 'retries') metrics.alertsSent.inc({ outcome }, n);
   }
 
   #gauge(): void {
-    metrics.queueDepth.set({ queue: 'alert' }, this.#buffer.length);
+    metrics.queueDepth.set({ queue: 'alert' }, this.#queue.length);
   }
+}
+
+/** The alert a staged item stands for now; a group is marked handed over at its current count. */
+function unstage(s: Staged): AlertDto {
+  if (!isGroup(s)) return s;
+  s.queued = false;
+  s.sentCount = s.count;
+  return groupAlert(s);
 }
 
 const configError = (msg: string): PipelineError => new PipelineError(ErrorCode.CONFIG, msg, false);

@@ -1,7 +1,8 @@
 /**
  * Keep delivery retry policy. Network errors, timeouts, 408, 429 and 5xx are worth retrying
  * (Keep or its proxy is down or busy); any other 4xx means the request itself is wrong or the
- * key is not accepted, and sending it again cannot help.
+ * key is not accepted, and sending it again cannot help. Retryable failures are retried until
+ * Keep answers or the sender shuts down: the alerts wait in the (bounded) queue meanwhile.
  */
 
 export interface RetryOptions {
@@ -9,13 +10,11 @@ export interface RetryOptions {
   readonly baseMs: number;
   /** Ceiling of one computed backoff. */
   readonly maxMs: number;
-  /** Give a batch up after retrying this long (the on-disk queue will lift this later). */
-  readonly maxElapsedMs: number;
   /** Ceiling on a server's Retry-After, so a bogus header cannot park the sender for hours. */
   readonly maxRetryAfterMs: number;
 }
 
-export const DEFAULT_RETRY: RetryOptions = { baseMs: 500, maxMs: 30_000, maxElapsedMs: 300_000, maxRetryAfterMs: 300_000 };
+export const DEFAULT_RETRY: RetryOptions = { baseMs: 500, maxMs: 30_000, maxRetryAfterMs: 300_000 };
 
 export type StatusClass = 'ok' | 'retry' | 'permanent';
 

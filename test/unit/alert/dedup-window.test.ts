@@ -35,12 +35,12 @@ void describe('DedupWindow', () => {
     a.sentCount = 1;
     b.sentCount = 1;
     w.fold(a.fingerprint, DETECTED_MS + 1, 5);
-    assert.deepEqual(w.sweep(10), [a]);
+    assert.deepEqual(w.sweep(10).due, [a]);
     a.queued = true;
-    assert.deepEqual(w.sweep(10), [], 'queued groups already carry their count');
+    assert.deepEqual(w.sweep(10).due, [], 'queued groups already carry their count');
     a.queued = false;
     a.sentCount = a.count;
-    assert.deepEqual(w.sweep(2000), []);
+    assert.deepEqual(w.sweep(2000).due, []);
     assert.equal(w.size, 0);
   });
 
@@ -48,7 +48,7 @@ void describe('DedupWindow', () => {
     const w = new DedupWindow(1000, 100);
     const a = newGroup(alertFor('A'), DETECTED_MS, 0);
     w.track(a);
-    assert.deepEqual(w.sweep(1), [a]);
+    assert.deepEqual(w.sweep(1).due, [a]);
   });
 
   void test('bounded: the oldest fingerprints are forgotten first', () => {
