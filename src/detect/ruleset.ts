@@ -11,7 +11,7 @@ import { SigmaDetector, variantsFor, type CompiledRule } from './rules/detector.
 import { documentKind, keyLine, logsourceCovers, readFilter, readRuleInfo, validateCorrelation, type FilterDefinition } from './rules/documents.ts';
 import { findRuleFiles, readDocuments, type RuleDocument } from './rules/load.ts';
 import { ruleSelector, type RuleSelection } from './rules/selection.ts';
-import { andAll, type CostedTest, type KeywordProbe } from './rules/values.ts';
+import { andAll, type CostedTest, type KeywordProbe } from './rules/combine.ts';
 import type { Detector, RuleInfo, RuleProblem } from './types.ts';
 
 export type { RuleSelection } from './rules/selection.ts';

@@ -52,7 +52,7 @@ function parseV4(s: string): [number, number] | null {
 }
 
 /** 2 words for IPv4, 8 for IPv6 (with `::` compression, an embedded IPv4 tail and an optional `%zone`); null otherwise. */
-export function parseIp(s: string): Uint16Array | null {
+function parseIp(s: string): Uint16Array | null {
   if (s.length > 64) return null;
   const v4 = parseV4(s);
   if (v4) return Uint16Array.from(v4);

@@ -6,10 +6,11 @@
  * items; a list of maps is an OR of them; a list of plain values (or one plain value) is a
  * keyword search; a list mixing both is an OR of the two kinds.
  */
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type Scalar } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import { ConditionError, parseCondition, resolveCondition, type ResolvedCondition } from './condition.ts';
-import { applyModifiers, isModifier, KNOWN_MODIFIERS, ModifierError, type Modifier, type RawValue, type SigmaValue } from './modifiers.ts';
-import { andAll, anyOf, fieldItemTest, keywordTest, negate, type CostedTest, type KeywordProbe } from './values.ts';
+import { applyModifiers, isModifier, KNOWN_MODIFIERS, ModifierError, type Modifier, type ModifierContext, type RawValue, type SigmaValue } from './modifiers.ts';
+import { andAll, anyOf, negate, type CostedTest, type KeywordProbe } from './combine.ts';
+import { fieldItemTest, keywordTest } from './values.ts';
 
 /** A problem that rejects the rule, with the line it was found on. */
 export class RuleError extends Error {
@@ -138,38 +139,37 @@ function compileSearch(src: Source, name: string, node: unknown, ctx: DetectionC
   node = deref(src, node);
   const probes: KeywordProbe[] = [];
   const line = lineOf(src, node);
-  if (isMap(node)) return { test: compileMap(src, name, node.items, ctx, probes), probes };
+  if (isMap(node)) return { test: compileMap(src, name, node, ctx, probes), probes };
   if (isSeq(node)) {
     if (node.items.length === 0) throw new RuleError(`search identifier '${name}' is an empty list`, line);
     const items = node.items.map((i) => deref(src, i));
     const scalars = items.filter((i) => isScalar(i));
     const alternatives: CostedTest[] = [];
     if (scalars.length) {
-      const k = keywordTest(
-        scalars.map((s) => value(src, s, [], false)),
-        false,
-        false,
-      );
+      const k = keywordTest(scalars.map((sc) => value(src, sc, [], KEYWORDS)), false, false);
       alternatives.push(k.test);
       probes.push(...k.probes);
     }
     for (const i of items) {
       if (isScalar(i)) continue;
-      if (isMap(i)) alternatives.push(compileMap(src, name, i.items, ctx, probes));
+      if (isMap(i)) alternatives.push(compileMap(src, name, i, ctx, probes));
       else throw new RuleError(`search identifier '${name}' has a list entry that is neither a value nor a map`, lineOf(src, i) ?? line);
     }
     return { test: anyOf(alternatives), probes };
   }
   if (isScalar(node) && node.value !== null && node.value !== undefined) {
-    const k = keywordTest([value(src, node, [], false)], false, false);
+    const k = keywordTest([value(src, node, [], KEYWORDS)], false, false);
     return { test: k.test, probes: k.probes };
   }
   throw new RuleError(`search identifier '${name}' is empty`, line);
 }
 
-function compileMap(src: Source, name: string, pairs: readonly Pair[], ctx: DetectionContext, probes: KeywordProbe[]): CostedTest {
-  if (pairs.length === 0) throw new RuleError(`search identifier '${name}' is an empty map`, undefined);
-  const tests = pairs.map((pair) => {
+/** Plain keyword values (a list under an identifier) take no modifiers and no placeholders. */
+const KEYWORDS: ModifierContext = { placeholders: {}, hasField: false };
+
+function compileMap(src: Source, name: string, map: YAMLMap, ctx: DetectionContext, probes: KeywordProbe[]): CostedTest {
+  if (map.items.length === 0) throw new RuleError(`search identifier '${name}' is an empty map`, lineOf(src, map));
+  const tests = map.items.map((pair) => {
     const key = scalarText(pair.key);
     const line = lineOf(src, pair.key);
     const [field = '', ...modNames] = key.split('|');
@@ -185,9 +185,10 @@ function compileMap(src: Source, name: string, pairs: readonly Pair[], ctx: Dete
     if (isSeq(node)) nodes = node.items.length === 0 ? [null] : node.items.map((i) => deref(src, i));
     else if (node === null || node === undefined) nodes = [null];
     else nodes = [node];
+    const mctx: ModifierContext = { placeholders: ctx.placeholders, hasField: field !== '' };
     const values = nodes.map((n) => {
       if (n !== null && !isScalar(n)) throw new RuleError(`the value of '${key}' must be a value or a list of values, not a ${isMap(n) ? 'map' : 'nested list'}`, lineOf(src, n) ?? line);
-      return value(src, n, mods, field !== '', ctx, key, line);
+      return value(src, n, mods, mctx, key, line);
     });
     try {
       if (field === '') {
@@ -204,10 +205,10 @@ function compileMap(src: Source, name: string, pairs: readonly Pair[], ctx: Dete
   return andAll(tests);
 }
 
-function value(src: Source, node: Scalar | null, mods: readonly Modifier[], hasField: boolean, ctx?: DetectionContext, key = '', line?: number): SigmaValue {
-  const raw = rawValue(src, node);
+/** One value of an item with its modifiers applied; `key` and `line` locate problems. */
+function value(src: Source, node: Scalar | null, mods: readonly Modifier[], mctx: ModifierContext, key = '', line?: number): SigmaValue {
   try {
-    return applyModifiers(raw, mods, { placeholders: ctx?.placeholders ?? {}, hasField });
+    return applyModifiers(rawValue(src, node), mods, mctx);
   } catch (e) {
     if (e instanceof ModifierError) throw new RuleError(key ? `'${key}': ${e.message}` : e.message, lineOf(src, node) ?? line);
     throw e;

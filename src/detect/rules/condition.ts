@@ -24,7 +24,7 @@ export type ResolvedCondition =
 
 export class ConditionError extends Error {}
 
-export const DEPRECATED_AGGREGATION = 'deprecated aggregation, rewrite as a correlation rule';
+const DEPRECATED_AGGREGATION = 'deprecated aggregation, rewrite as a correlation rule';
 
 const OPERATORS = new Set(['and', 'or', 'not', 'of']);
 const isUpperOperator = (t: string) => t !== t.toLowerCase() && OPERATORS.has(t.toLowerCase());
@@ -121,7 +121,7 @@ export function resolveCondition(ast: ConditionAst, identifiers: readonly string
   }
 }
 
-export function identifiersMatching(pattern: string, identifiers: readonly string[]): string[] {
+function identifiersMatching(pattern: string, identifiers: readonly string[]): string[] {
   if (pattern === 'them') return identifiers.filter((n) => !n.startsWith('_'));
   const re = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 's');
   const underscore = pattern.startsWith('_');

@@ -12,7 +12,7 @@ import type { LogsourceMapping, LogsourceVariant, SigmaEvent } from '../../map/t
 import type { Detector, RuleInfo, RuleMatch } from '../types.ts';
 import { EventView, FieldSlots, toFieldString, type FieldString } from './event-view.ts';
 import { RoutePrefilter } from './prefilter.ts';
-import type { KeywordProbe, Test, Witness } from './values.ts';
+import type { KeywordProbe, Test, Witness } from './combine.ts';
 
 /** A rule ready to run: metadata, its field names (rule-local numbering) and its test. */
 export interface CompiledRule {
@@ -52,8 +52,6 @@ interface Route {
   readonly rules: RouteRule[];
   stamp: number;
   prefilter: RoutePrefilter | null;
-  /** Per rule of the route: the stamp of the last event its witness fired on. */
-  cand: Uint32Array;
 }
 
 interface RouteIndex {
@@ -68,9 +66,12 @@ export class SigmaDetector implements Detector {
   readonly ruleCount: number;
   /** Rule evaluations that threw (the rule is skipped for that event). */
   evalErrors = 0;
+  /** Rule tests run (candidates after routing and the prefilter), for metrics and tuning. */
+  ruleEvaluations = 0;
   readonly #view: EventView;
   readonly #indexes: RouteIndex[];
   readonly #unindexed: Route[];
+  readonly #routes: Route[];
   #stamp = 0;
 
   constructor(placed: readonly { rule: CompiledRule; variants: readonly LogsourceVariant[] }[], opts: DetectorOptions = {}) {
@@ -86,7 +87,7 @@ export class SigmaDetector implements Detector {
       for (const variant of variants) {
         let route = routes.get(variant);
         if (!route) {
-          route = { when: Object.entries(variant.when).map(([k, vs]) => predicateFor(k, vs)), rules: [], stamp: 0, prefilter: null, cand: new Uint32Array(0) };
+          route = { when: Object.entries(variant.when).map(([k, vs]) => predicateFor(k, vs)), rules: [], stamp: 0, prefilter: null };
           routes.set(variant, route);
         }
         const rename = variant.rename ?? {};
@@ -95,10 +96,7 @@ export class SigmaDetector implements Detector {
     }
     this.ruleCount = placed.length;
     if (opts.prefilter !== false) {
-      for (const route of routes.values()) {
-        route.prefilter = new RoutePrefilter(route.rules.map((r) => ({ witness: r.state.rule.witness, slots: r.slots })));
-        route.cand = new Uint32Array(route.rules.length);
-      }
+      for (const route of routes.values()) route.prefilter = new RoutePrefilter(route.rules.map((r) => ({ witness: r.state.rule.witness, slots: r.slots })));
     }
 
     const indexes = new Map<string, RouteIndex>();
@@ -122,15 +120,15 @@ export class SigmaDetector implements Detector {
       }
     }
     this.#indexes = [...indexes.values()];
+    this.#routes = [...routes.values()];
     this.#view = new EventView(slots);
   }
 
   evaluate(event: SigmaEvent): RuleMatch[] {
     const out: RuleMatch[] = [];
     try {
-      const view = this.#view;
-      view.reset(event);
-      const stamp = ++this.#stamp;
+      this.#view.reset(event);
+      const stamp = this.#nextStamp();
       for (const idx of this.#indexes) {
         const v = this.#predicateValue(idx.key);
         if (v === undefined) continue;
@@ -151,6 +149,20 @@ export class SigmaDetector implements Detector {
     return out;
   }
 
+  /** Stamps live in Uint32Arrays: after 2^32 events every stored stamp is cleared before reuse. */
+  #nextStamp(): number {
+    this.#stamp = (this.#stamp + 1) >>> 0;
+    if (this.#stamp === 0) {
+      for (const route of this.#routes) {
+        route.stamp = 0;
+        route.prefilter?.clear();
+        for (const rr of route.rules) rr.state.stamp = 0;
+      }
+      this.#stamp = 1;
+    }
+    return this.#stamp;
+  }
+
   #predicateValue(p: Predicate): FieldString {
     if (p.meta === null) return this.#view.lower(p.slot);
     const m = (this.#view.meta as unknown as Record<string, unknown>)[p.meta];
@@ -165,26 +177,28 @@ export class SigmaDetector implements Detector {
       if (v === undefined) return;
       if (typeof v === 'string' ? !p.values.has(v) : !v.some((x) => p.values.has(x))) return;
     }
-    const view = this.#view;
     const pf = route.prefilter;
-    if (pf) pf.mark(view, route.cand, stamp);
-    const rules = route.rules;
-    for (let i = 0; i < rules.length; i++) {
-      if (pf && pf.always[i] === 0 && route.cand[i] !== stamp) continue;
-      const rr = rules[i]!;
-      const st = rr.state;
-      if (st.stamp === stamp) continue;
-      let hit: boolean;
-      try {
-        hit = st.rule.test(view, rr.slots);
-      } catch {
-        this.evalErrors++;
-        continue;
-      }
-      if (hit) {
-        st.stamp = stamp;
-        out.push({ rule: st.rule.info, matched: this.#matched(rr) });
-      }
+    if (pf) {
+      const n = pf.candidates(this.#view, stamp);
+      const list = pf.list;
+      for (let i = 0; i < n; i++) this.#runRule(route.rules[list[i]!]!, stamp, out);
+    } else for (const rr of route.rules) this.#runRule(rr, stamp, out);
+  }
+
+  #runRule(rr: RouteRule, stamp: number, out: RuleMatch[]): void {
+    const st = rr.state;
+    if (st.stamp === stamp) return;
+    let hit: boolean;
+    this.ruleEvaluations++;
+    try {
+      hit = st.rule.test(this.#view, rr.slots);
+    } catch {
+      this.evalErrors++;
+      return;
+    }
+    if (hit) {
+      st.stamp = stamp;
+      out.push({ rule: st.rule.info, matched: this.#matched(rr) });
     }
   }
 

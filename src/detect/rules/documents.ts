@@ -32,10 +32,10 @@ export function keyLine(d: RuleDocument, key: string): number | undefined {
   return pair ? lineOf(d.src, pair.key) : undefined;
 }
 
-const str = (v: unknown): string => scalarText(v);
+const str = scalarText;
 const strList = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => x !== null && x !== undefined).map(str) : v === undefined || v === null ? [] : [str(v)]);
 
-export function readLogsource(d: RuleDocument): RuleLogsource | RuleError {
+function readLogsource(d: RuleDocument): RuleLogsource | RuleError {
   const ls = get(d, 'logsource');
   if (ls === undefined) return new RuleError("the document has no 'logsource'", d.line);
   if (typeof ls !== 'object' || Array.isArray(ls)) return new RuleError("'logsource' must be a map of product, category and service", keyLine(d, 'logsource'));

@@ -56,7 +56,15 @@ export class EventView {
   reset(event: SigmaEvent): void {
     this.fields = event.fields;
     this.meta = event.meta;
-    this.#gen = (this.#gen + 1) >>> 0 || 1; // 0 is "never computed"
+    this.#gen = (this.#gen + 1) >>> 0;
+    if (this.#gen === 0) {
+      // After 2^32 events: forget every generation so none from the last round looks current.
+      this.#valGen.fill(0);
+      this.#lowGen.fill(0);
+      this.#allGen = 0;
+      this.#allLowGen = 0;
+      this.#gen = 1;
+    }
   }
 
   /** The field's value as string(s), original case. */

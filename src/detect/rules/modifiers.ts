@@ -71,7 +71,7 @@ const KNOWN = new Set<string>(KNOWN_MODIFIERS);
 export const isModifier = (m: string): m is Modifier => KNOWN.has(m);
 
 /** Modifiers that act on the whole item rather than on each value. */
-export const LIST_MODIFIERS: ReadonlySet<Modifier> = new Set<Modifier>(['all', 'neq']);
+const LIST_MODIFIERS: ReadonlySet<Modifier> = new Set<Modifier>(['all', 'neq']);
 /** Modifiers that must come first (pySigma: they only take unmodified values). */
 const FIRST_ONLY: ReadonlySet<Modifier> = new Set<Modifier>(['re', 'cidr', 'exists']);
 
@@ -345,14 +345,6 @@ function expand(v: SigmaValue, ctx: ModifierContext): SigmaValue {
   return items.length === 1 ? items[0]! : { t: 'exp', items };
 }
 
-export class PlaceholderError extends ModifierError {
-  readonly placeholder: string;
-  constructor(placeholder: string) {
-    super(`placeholder %${placeholder}% has no values: set rules.placeholders.${placeholder} in the configuration (a list of values, OR-ed)`);
-    this.placeholder = placeholder;
-  }
-}
-
 function lookup(name: string, ctx: ModifierContext): readonly string[] {
   let values = ctx.placeholders[name];
   if (values === undefined) {
@@ -360,7 +352,9 @@ function lookup(name: string, ctx: ModifierContext): readonly string[] {
     const key = Object.keys(ctx.placeholders).find((k) => k.toLowerCase() === lower);
     if (key !== undefined) values = ctx.placeholders[key];
   }
-  if (values === undefined || values.length === 0) throw new PlaceholderError(name);
+  if (values === undefined || values.length === 0) {
+    throw new ModifierError(`placeholder %${name}% has no values: set rules.placeholders.${name} in the configuration (a list of values, OR-ed)`);
+  }
   return values;
 }
 

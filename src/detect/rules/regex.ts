@@ -2,30 +2,35 @@
  * Regexes for the `re` modifier, compiled so that no pattern/input pair can stall a worker.
  *
  * Rule regexes run on attacker-controlled text (command lines, script blocks), and V8's default
- * engine (Irregexp) backtracks: `(a+)+$` on 26 `a`s and a `!` takes ~4 s, and SigmaHQ's own
- * `[^/]{100,}$` takes ~1 s on a 32 KB file name.
+ * engine (Irregexp) backtracks: `(a+)+$` on 26 `a`s and a `!` takes ~4 s (doubling with each
+ * `a`), and SigmaHQ's own `[^/]{100,}$` takes ~1 s on a 32 KB file name.
  *
- * Approach: Irregexp with V8's linear-time fallback. At start-up we set (v8.setFlagsFromString,
- * before the first rule regex is compiled; V8 reads them per RegExp)
+ * Approach: Irregexp with V8's linear-time fallback. Before the first rule regex is compiled we
+ * set, with v8.setFlagsFromString (V8 reads them when it compiles each RegExp),
  * `--enable-experimental-regexp-engine` (the `l` flag) and
  * `--enable-experimental-regexp-engine-on-excessive-backtracks`: a match that backtracks more than
  * `--regexp-backtracks-before-fallback` (50,000) times is restarted on the linear engine, an NFA
- * simulation whose cost is O(pattern × input). Normal input keeps Irregexp's speed (the pure
- * linear engine measured ~60× slower per test on SigmaHQ's regexes), pathological input is
- * bounded. V8 only falls back for patterns its linear engine can run, so every pattern is first
- * rewritten into an equivalent one it accepts, and compiled once with `l` to prove it:
+ * simulation whose cost is O(pattern × input). Measured on SigmaHQ's 217 regexes over ordinary
+ * command lines (test/unit/detect/bench-regex.ts): 0.43 µs per test plain, 0.60 µs guarded,
+ * 9.9 µs on the linear engine alone; `(a+)+$` on 31 chars 1.6 ms, `[^/]{100,}$` on 32 KB 62 ms.
+ *
+ * V8 only falls back for patterns its linear engine can run, so every pattern is first rewritten
+ * into an equivalent one it accepts, and compiled once with `l` to prove it:
  *  - the `i` flag (refused by the linear engine): the pattern's literals are lower-cased and its
  *    classes get the lower-case variants of their members (`[A-F]` → `[A-Fa-f]`), and the regex
  *    runs on the lower-cased field value the matcher caches anyway. Irregexp stays as fast as
- *    with `/i` (a `[wW][eE]…` rewrite was measured 300× slower on a literal-heavy pattern);
- *  - counted repetitions whose nesting multiplies past 16 (`{100,}`, `{1,256}`): split into a
- *    sequence of blocks (`X{40}` → `(?:X){16}(?:X){16}(?:X){8}`, `X{0,40}` → `(?:X){0,16}(?:X){0,16}(?:X){0,8}`),
- *    which denote exactly the same strings (`test()` asks only whether a match exists, so
- *    capture groups and laziness do not matter).
- * A pattern that still cannot run in linear time (backreferences, lookaheads) is refused with a
- * reason rather than run unguarded. Figures: test/unit/detect/regex.test.ts and the engine report.
+ *    with `/i` (a `[wW][eE]…` rewrite was measured hundreds of times slower on a literal-heavy
+ *    pattern, because Irregexp can no longer scan for the literal);
+ *  - counted repetitions whose nesting multiplies past 16 (`{100,}`, `{1,256}`): see repeat().
+ * `test()` asks only whether a match exists, so rewrites keep the language and may change
+ * capture groups and laziness. A pattern that still cannot run in linear time (backreferences,
+ * lookaheads) is refused with a reason rather than run unguarded.
+ *
+ * The same pass computes the shortest possible match (values shorter than it are skipped without
+ * running the regex, e.g. `.{1000,}`) and a literal every match contains (the prefilter's witness).
  */
 import v8 from 'node:v8';
+import { isAscii } from './sigma-string.ts';
 
 let engineEnabled = false;
 function enableLinearFallback(): void {
@@ -35,14 +40,23 @@ function enableLinearFallback(): void {
   engineEnabled = true;
 }
 
-/** Largest product of nested repetition counts V8's linear engine accepts. */
+/** Largest product of nested repetition counts V8's linear engine accepts (measured: a{16} yes, a{17} and (?:a{4}){5} no). */
 const MAX_LINEAR_COUNT = 16;
 
 export type RegexFlag = 'i' | 'm' | 's';
 
 export type SafeRegexResult =
-  /** `lowercaseInput`: test the lower-cased value (the `i` flag was compiled into the pattern). */
-  | { ok: true; regex: RegExp; source: string; lowercaseInput: boolean }
+  | {
+      ok: true;
+      regex: RegExp;
+      source: string;
+      /** Test the lower-cased value (the `i` flag was compiled into the pattern). */
+      lowercaseInput: boolean;
+      /** Values shorter than this cannot match (a cheap skip, e.g. for `.{1000,}`). */
+      minLength: number;
+      /** Lower-cased ASCII text every match contains ('' if none is known): the prefilter's witness. */
+      literal: string;
+    }
   | { ok: false; reason: string };
 
 /**
@@ -57,17 +71,17 @@ export function compileSafeRegex(pattern: string, flags: ReadonlySet<RegexFlag>)
   } catch (e) {
     return { ok: false, reason: `invalid regular expression: ${(e as Error).message}` };
   }
-  let source: string;
+  let rw: Rewritten;
   try {
-    source = rewritePattern(pattern, flags.has('i'));
-    new RegExp(source, f + 'l'); // proves V8 can fall back to the linear engine for it
+    rw = rewritePattern(pattern, flags.has('i'));
+    new RegExp(rw.source, f + 'l'); // proves V8 can fall back to the linear engine for it
   } catch {
     return {
       ok: false,
       reason: `regular expression /${pattern}/ cannot be guaranteed to run in linear time (backreferences and lookaheads are not supported); rewrite it without them`,
     };
   }
-  return { ok: true, regex: new RegExp(source, f), source, lowercaseInput: flags.has('i') };
+  return { ok: true, regex: new RegExp(rw.source, f), source: rw.source, lowercaseInput: flags.has('i'), minLength: rw.minLength, literal: rw.literal };
 }
 
 /** Leading Python-style inline flags such as `(?i)` or `(?ms)`: returned as flags, stripped from the pattern. */
@@ -86,36 +100,78 @@ export function stripInlineFlags(pattern: string): { pattern: string; flags: Reg
 // Pattern rewriting. A single left-to-right pass that copies the pattern, remembering where the
 // last atom started in the output so a following quantifier can be rewritten around it.
 
-function rewritePattern(p: string, ignoreCase: boolean): string {
+interface Rewritten {
+  readonly source: string;
+  /** Shortest string the pattern can match. */
+  readonly minLength: number;
+  /** A literal every match contains (the longest top-level run), lower-cased ASCII; '' if none known. */
+  readonly literal: string;
+}
+
+function rewritePattern(p: string, ignoreCase: boolean): Rewritten {
   let out = '';
   let atomStart = -1; // output index where the last quantifiable atom begins, -1 if none
   let atomFactor = 1; // the linear engine's replication factor inside that atom
-  // Open groups: where each starts in the output and the largest replication factor inside it.
-  const groups: { start: number; factor: number }[] = [{ start: 0, factor: 1 }];
+  let atomMin = 0; // shortest match of that atom
+  // Open groups: output start, largest replication factor inside, shortest match of the finished
+  // alternatives and of the current one; lookarounds match no characters.
+  interface Group {
+    start: number;
+    factor: number;
+    altMin: number;
+    cur: number;
+    look: boolean;
+  }
+  const groups: Group[] = [{ start: 0, factor: 1, altMin: Infinity, cur: 0, look: false }];
   const top = () => groups[groups.length - 1]!;
-  const atom = (text: string) => {
+  // Required literal: runs of literal characters at the top level, broken by anything else.
+  let run = '';
+  let best = '';
+  let lastInRun = false;
+  let topAlternation = false;
+  const flush = () => {
+    if (run.length > best.length) best = run;
+    run = '';
+    lastInRun = false;
+  };
+  const atom = (text: string, literal: string | null) => {
     atomStart = out.length;
     atomFactor = 1;
+    atomMin = 1;
+    top().cur += 1;
     out += text;
+    if (groups.length === 1 && literal !== null) {
+      run += literal;
+      lastInRun = true;
+    } else if (groups.length === 1) flush();
+  };
+  const quantified = (min: number) => {
+    if (lastInRun) {
+      if (min === 0) run = run.slice(0, -1);
+      flush();
+    }
+    top().cur += atomMin * (min - 1);
   };
   let i = 0;
   while (i < p.length) {
     const c = p[i]!;
     if (c === '\\') {
       const e = readEscape(p, i, ignoreCase);
-      if (e.atom) atom(e.text);
+      if (e.atom) atom(e.text, e.ch);
       else {
         out += e.text;
         atomStart = -1;
+        if (groups.length === 1) flush();
       }
       i += e.len;
     } else if (c === '[') {
       const { text, len } = readClass(p, i, ignoreCase);
-      atom(text);
+      atom(text, null);
       i += len;
     } else if (c === '(') {
-      groups.push({ start: out.length, factor: 1 });
+      if (groups.length === 1) flush();
       const m = /^\((\?(?::|=|!|<=|<!|<[A-Za-z_$][\w$]*>|[a-zA-Z-]+:))?/.exec(p.slice(i))!;
+      groups.push({ start: out.length, factor: 1, altMin: Infinity, cur: 0, look: /^\(\?(=|!|<=|<!)/.test(m[0]) });
       out += m[0];
       i += m[0].length;
       atomStart = -1;
@@ -125,9 +181,12 @@ function rewritePattern(p: string, ignoreCase: boolean): string {
       out += ')';
       atomStart = g.start;
       atomFactor = g.factor;
+      atomMin = g.look ? 0 : Math.min(g.altMin, g.cur);
       top().factor = Math.max(top().factor, g.factor);
+      top().cur += atomMin;
       i++;
     } else if (c === '*' || c === '+' || c === '?') {
+      if (atomStart >= 0) quantified(c === '+' ? 1 : 0);
       out += c;
       i++;
       if (p[i] === '?') i++; // lazy: same language, and test() only asks whether a match exists
@@ -135,7 +194,7 @@ function rewritePattern(p: string, ignoreCase: boolean): string {
     } else if (c === '{') {
       const m = /^\{(\d+)(,(\d*))?\}/.exec(p.slice(i));
       if (!m || atomStart < 0) {
-        atom('\\{'); // Annex B: a brace that does not form a quantifier is a literal
+        atom('\\{', '{'); // Annex B: a brace that does not form a quantifier is a literal
         i++;
         continue;
       }
@@ -144,21 +203,37 @@ function rewritePattern(p: string, ignoreCase: boolean): string {
       if (max < min) throw new Error(`numbers out of order in ${m[0]}`);
       i += m[0].length;
       if (p[i] === '?') i++;
+      quantified(min);
       const r = repeat(out.slice(atomStart), atomFactor, min, max);
       out = out.slice(0, atomStart) + r.text;
       top().factor = Math.max(top().factor, r.factor);
       atomStart = -1;
-    } else if (c === '^' || c === '$' || c === '|') {
+    } else if (c === '|') {
+      const g = top();
+      g.altMin = Math.min(g.altMin, g.cur);
+      g.cur = 0;
+      if (groups.length === 1) topAlternation = true;
       out += c;
       i++;
       atomStart = -1;
+    } else if (c === '^' || c === '$') {
+      if (groups.length === 1) flush();
+      out += c;
+      i++;
+      atomStart = -1;
+    } else if (c === '.') {
+      atom('.', null);
+      i++;
     } else {
-      atom(ignoreCase ? foldChar(c) : c);
+      atom(ignoreCase ? foldChar(c) : c, c);
       i++;
     }
   }
   if (groups.length !== 1) throw new Error('unterminated group');
-  return out;
+  flush();
+  const g = groups[0]!;
+  const literal = topAlternation || !isAscii(best) ? '' : best.toLowerCase();
+  return { source: out, minLength: Math.min(g.altMin, g.cur), literal };
 }
 
 /**
@@ -187,17 +262,17 @@ function upTo(g: string, k: number, block: number): string {
   return `(?:${g}{${block}}${upTo(g, k - block, block)}|${g}{0,${block - 1}})`;
 }
 
-function readEscape(p: string, i: number, ignoreCase: boolean): { text: string; len: number; atom: boolean } {
+function readEscape(p: string, i: number, ignoreCase: boolean): { text: string; len: number; atom: boolean; ch: string | null } {
   const n = p[i + 1];
   if (n === undefined) throw new Error('\\ at end of pattern');
-  if (n === 'b' || n === 'B') return { text: p.slice(i, i + 2), len: 2, atom: false };
+  if (n === 'b' || n === 'B') return { text: p.slice(i, i + 2), len: 2, atom: false, ch: null };
   if ('dDwWsS'.includes(n) || /[1-9]/.test(n) || n === 'k') {
     // Classes are closed under case already; backreferences are left for the engine to refuse.
     const m = /^\\(\d+|k<[^>]*>|.)/s.exec(p.slice(i))!;
-    return { text: m[0], len: m[0].length, atom: true };
+    return { text: m[0], len: m[0].length, atom: true, ch: null };
   }
   const { ch, len } = escapedChar(p, i);
-  return { text: ignoreCase ? foldChar(ch) : p.slice(i, i + len), len, atom: true };
+  return { text: ignoreCase ? foldChar(ch) : p.slice(i, i + len), len, atom: true, ch };
 }
 
 /** The literal character an escape stands for (`\x41`, `\u0041`, `\t`, `\.`, …). */
@@ -261,8 +336,9 @@ function readClass(p: string, i: number, ignoreCase: boolean): { text: string; l
       if (p[j] === '\\') {
         const n = p[j + 1];
         if (n !== undefined && 'dDwWsS'.includes(n)) {
+          members.push([code, code]); // [a-\d] is `a`, `-` and \d in Annex B
           j += 2;
-          continue; // [a-\d] is two members and a dash in Annex B; the original text is kept anyway
+          continue;
         }
         const e = escapedChar(p, j);
         hi = e.ch.charCodeAt(0);

@@ -1,5 +1,5 @@
 /**
- * Sigma string values: parsing (wildcards, backslash escapes, placeholders) and the compiled
+ * Sigma string values: parsing (wildcards, backslash escapes) and the compiled
  * string tests. A value is a list of parts, literal text or a special part, as in pySigma's
  * SigmaString, so modifiers (`contains`, `wide`, `windash`, `expand`, …) can work on the parts
  * before anything is compiled.
@@ -7,10 +7,8 @@
 
 export const STAR: unique symbol = Symbol('*');
 export const QMARK: unique symbol = Symbol('?');
-export interface Placeholder {
-  readonly placeholder: string;
-}
-export type Part = string | typeof STAR | typeof QMARK | Placeholder;
+/** Literal text or a wildcard. (`%placeholders%` are resolved by the `expand` modifier into text.) */
+export type Part = string | typeof STAR | typeof QMARK;
 
 /**
  * Splits a rule value into parts. Escaping (spec §"Escaping", pySigma SigmaString): a backslash
@@ -46,7 +44,7 @@ export function parseSigmaString(raw: string): Part[] {
 }
 
 /** Merges adjacent literal parts (modifiers can produce them). */
-export function normaliseParts(parts: readonly Part[]): Part[] {
+function normaliseParts(parts: readonly Part[]): Part[] {
   const out: Part[] = [];
   for (const p of parts) {
     if (p === '') continue;
@@ -58,12 +56,16 @@ export function normaliseParts(parts: readonly Part[]): Part[] {
 }
 
 export const hasWildcards = (parts: readonly Part[]): boolean => parts.some((p) => p === STAR || p === QMARK);
-export const isPlaceholder = (p: Part): p is Placeholder => typeof p === 'object';
 export const literalText = (parts: readonly Part[]): string => parts.map((p) => (typeof p === 'string' ? p : '')).join('');
+
+export function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
+  return true;
+}
 
 /** Sigma text of the parts, for messages. */
 export function showParts(parts: readonly Part[]): string {
-  return parts.map((p) => (p === STAR ? '*' : p === QMARK ? '?' : typeof p === 'string' ? p.replace(/[*?\\]/g, '\\$&') : `%${p.placeholder}%`)).join('');
+  return parts.map((p) => (p === STAR ? '*' : p === QMARK ? '?' : p.replace(/[*?\\]/g, '\\$&'))).join('');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -79,7 +81,7 @@ export type StringTest =
   | { readonly k: 'any' }
   | { readonly k: 'glob'; readonly g: Glob };
 
-/** Builds the test for parts (no placeholders left). `fold` lower-cases the needles. */
+/** Builds the test for parts. `fold` lower-cases the needles. */
 export function stringTest(parts: readonly Part[], fold: boolean): StringTest {
   const ps = normaliseParts(parts).map((p) => (typeof p === 'string' && fold ? p.toLowerCase() : p));
   const n = ps.length;
@@ -115,7 +117,7 @@ export function runStringTest(t: StringTest, v: string): boolean {
 /** A segment: literal text in which `?` positions match any one character. */
 interface Segment {
   readonly text: string;
-  /** Positions of `?` in text (their character in text is a placeholder), or null. */
+  /** Per character of text: is it a `?` (any one character)? null when the segment has none. */
   readonly any: readonly boolean[] | null;
 }
 export interface Glob {

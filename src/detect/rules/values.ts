@@ -4,38 +4,17 @@
  * Hot path. Needles are lower-cased here, once; field values are lower-cased once per event by
  * the EventView. An OR-list of plain strings (by far the most common item) becomes one matcher
  * that checks a Set for exact values and runs startsWith / endsWith / includes for the rest, so
- * no regex runs unless the rule wrote `re`.
+ * no regex runs unless the rule wrote `re`. Every test also carries its witness (the string
+ * facts one of which must hold for it to accept), which the prefilter indexes.
  */
 import { cidrContains } from './cidr.ts';
-import type { EventView, FieldString } from './event-view.ts';
+import { andAll, ANY_FIELD, anyOf, negate, type CostedTest, type Fact, type KeywordProbe, type Test, type Witness } from './combine.ts';
+import type { FieldString } from './event-view.ts';
 import type { SigmaValue, TimeUnit } from './modifiers.ts';
 import { ModifierError } from './modifiers.ts';
 import { compileSafeRegex } from './regex.ts';
-import { runStringTest, STAR, stringTest, type Glob, type Part, type StringTest } from './sigma-string.ts';
+import { isAscii, runStringTest, STAR, stringTest, type Glob, type Part, type StringTest } from './sigma-string.ts';
 
-/** A compiled condition over the event; `s` maps the rule's field numbers to event slots. */
-export type Test = (v: EventView, s: Int32Array) => boolean;
-/**
- * A test with an estimate of its cost (so AND/OR run cheap tests first) and its witness: facts
- * at least one of which holds on every event the test accepts (see prefilter.ts), or null.
- */
-export interface CostedTest {
-  readonly test: Test;
-  readonly cost: number;
-  readonly witness: Witness | null;
-}
-
-/** A necessary string fact: the rule's field `f` (lower-cased) equals / starts / ends with / contains `s`. */
-export interface Fact {
-  readonly f: number;
-  readonly k: 'eq' | 'sw' | 'ew' | 'ct';
-  readonly s: string;
-}
-/** A disjunction of facts. */
-export type Witness = readonly Fact[];
-
-/** Lower-cased string predicate used for keyword hits in match reports. */
-export type KeywordProbe = (lowerValue: string) => boolean;
 
 type Pred = (x: string) => boolean;
 
@@ -55,9 +34,12 @@ export function keywordTest(values: readonly SigmaValue[], all: boolean, neg: bo
   const groupTests = (all ? values.map((v) => [v]) : [values]).map((g): CostedTest => {
     const lowPreds: Pred[] = [];
     const origPreds: Pred[] = [];
+    let facts: Fact[] | null = [];
     for (const v of flatten(g)) {
       const p = keywordPred(v);
       (p.original ? origPreds : lowPreds).push(p.pred);
+      if (p.fact === null) facts = null;
+      else facts?.push(p.fact);
     }
     probes.push(...lowPreds);
     const anyLow = anyPred(lowPreds);
@@ -73,14 +55,14 @@ export function keywordTest(values: readonly SigmaValue[], all: boolean, neg: bo
       }
       return false;
     };
-    return { test, cost: 50, witness: null };
+    return { test, cost: 50, witness: facts };
   });
   let t = groupTests.length === 1 ? groupTests[0]! : andAll(groupTests);
   if (neg) t = negate(t);
   return { test: t, probes };
 }
 
-function keywordPred(v: SigmaValue): { pred: Pred; original: boolean } {
+function keywordPred(v: SigmaValue): { pred: Pred; original: boolean; fact: Fact | null } {
   switch (v.t) {
     case 'str': {
       // A keyword is a substring search: implicit `*` on both sides.
@@ -89,19 +71,19 @@ function keywordPred(v: SigmaValue): { pred: Pred; original: boolean } {
       if (parts[parts.length - 1] !== STAR) parts = [...parts, STAR];
       const t = stringTest(parts, !v.cased);
       const pred: Pred = (x) => runStringTest(t, x);
-      return { pred, original: v.cased };
+      return { pred, original: v.cased, fact: testFact(ANY_FIELD, t, !v.cased) };
     }
     case 'num':
     case 'bool': {
       const needle = v.t === 'num' ? v.text.toLowerCase() : String(v.b);
-      return { pred: (x) => x.includes(needle), original: false };
+      return { pred: (x) => x.includes(needle), original: false, fact: { f: ANY_FIELD, k: 'ct', s: needle } };
     }
     case 're': {
       const r = regex(v);
-      return { pred: (x) => r.regex.test(x), original: !r.lowercaseInput };
+      return { pred: regexPred(r), original: !r.lowercaseInput, fact: r.literal ? { f: ANY_FIELD, k: 'ct', s: r.literal } : null };
     }
     case 'cidr':
-      return { pred: (x) => cidrContains(v.net, x), original: false };
+      return { pred: (x) => cidrContains(v.net, x), original: false, fact: null };
     default:
       throw new ModifierError(`a ${v.t === 'null' ? 'null value' : v.t} cannot be a keyword (keywords search every field; give a field name)`);
   }
@@ -113,6 +95,13 @@ function regex(v: Extract<SigmaValue, { t: 're' }>) {
   const r = compileSafeRegex(v.pattern, v.flags);
   if (!r.ok) throw new ModifierError(r.reason);
   return r;
+}
+
+/** Skips values shorter than any match (e.g. `.{1000,}`) before running the regex. */
+function regexPred(r: { regex: RegExp; minLength: number }): Pred {
+  const re = r.regex;
+  const min = r.minLength;
+  return min > 0 ? (x) => x.length >= min && re.test(x) : (x) => re.test(x);
 }
 
 /** OR over values of one field. */
@@ -138,9 +127,9 @@ function orGroup(fi: number, values: readonly SigmaValue[], fieldIndex: (name: s
         break;
       case 're': {
         const r = regex(v);
-        const re = r.regex;
-        const pred: Pred = (x) => re.test(x);
-        others.push({ test: r.lowercaseInput ? onLower(fi, pred) : onValue(fi, pred), cost: 20, witness: null });
+        const pred = regexPred(r);
+        const witness: Witness | null = r.literal ? [{ f: fi, k: 'ct', s: r.literal }] : null;
+        others.push({ test: r.lowercaseInput ? onLower(fi, pred) : onValue(fi, pred), cost: 20, witness });
         break;
       }
       case 'cidr': {
@@ -243,18 +232,18 @@ function stringSetTest(fi: number, tests: readonly StringTest[], lower: boolean)
 function stringWitness(fi: number, tests: readonly StringTest[], lower: boolean): Witness | null {
   const facts: Fact[] = [];
   for (const t of tests) {
-    let fact: Fact | null;
-    if (t.k === 'any') return null;
-    if (t.k === 'glob') fact = globFact(fi, t.g);
-    else fact = { f: fi, k: t.k, s: t.s };
+    const fact = testFact(fi, t, lower);
     if (fact === null) return null;
-    if (!lower) {
-      if (!/^[\x00-\x7f]*$/.test(fact.s)) return null;
-      fact = { ...fact, s: fact.s.toLowerCase() };
-    }
     facts.push(fact);
   }
   return facts;
+}
+
+function testFact(fi: number, t: StringTest, lower: boolean): Fact | null {
+  if (t.k === 'any') return null;
+  const fact = t.k === 'glob' ? globFact(fi, t.g) : { f: fi, k: t.k, s: t.s };
+  if (fact === null || lower) return fact;
+  return isAscii(fact.s) ? { ...fact, s: fact.s.toLowerCase() } : null;
 }
 
 function globFact(fi: number, g: Glob): Fact | null {
@@ -299,7 +288,7 @@ function fieldRef(fi: number, other: number, sw: boolean, ew: boolean): Test {
   };
 }
 
-export function toNumber(x: string): number | undefined {
+function toNumber(x: string): number | undefined {
   const t = x.trim();
   if (t === '') return undefined;
   const n = Number(t);
@@ -348,95 +337,6 @@ function isoWeek(y: number, mo: number, d: number): number {
   date.setUTCDate(date.getUTCDate() + 4 - (date.getUTCDay() || 7)); // the Thursday of this ISO week
   const yearStart = Date.UTC(date.getUTCFullYear(), 0, 1);
   return Math.ceil(((date.getTime() - yearStart) / 86_400_000 + 1) / 7);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Combinators. Children are sorted cheapest first; evaluation short-circuits.
-
-const byCost = (ts: readonly CostedTest[]) => [...ts].sort((a, b) => a.cost - b.cost);
-
-/**
- * Estimated share of events on which a witness fires (lower is better): exact values are rare,
- * prefixes and suffixes less so, short substrings are common.
- */
-export function witnessScore(w: Witness): number {
-  let p = 0;
-  for (const f of w) {
-    const short = f.s.length < 3 ? 10 : f.s.length < 5 ? 3 : 1;
-    p += (f.k === 'eq' ? 0.01 : f.k === 'ct' ? 0.05 : 0.02) * short;
-  }
-  return p;
-}
-
-/** AND: any child's witness is necessary; keep the most selective one. */
-function bestWitness(ts: readonly CostedTest[]): Witness | null {
-  let best: Witness | null = null;
-  let bestScore = Infinity;
-  for (const t of ts) {
-    if (t.witness === null) continue;
-    const score = witnessScore(t.witness);
-    if (score < bestScore) {
-      best = t.witness;
-      bestScore = score;
-    }
-  }
-  return best;
-}
-
-/** OR: necessary only when every alternative has a witness; their union. */
-function unionWitness(ts: readonly CostedTest[]): Witness | null {
-  const out: Fact[] = [];
-  for (const t of ts) {
-    if (t.witness === null) return null;
-    out.push(...t.witness);
-  }
-  return out;
-}
-
-export function andAll(ts: readonly CostedTest[]): CostedTest {
-  const sorted = byCost(ts);
-  const cost = sorted.reduce((n, t) => n + t.cost, 0);
-  const witness = bestWitness(sorted);
-  const fs = sorted.map((t) => t.test);
-  if (fs.length === 1) return sorted[0]!;
-  if (fs.length === 2) {
-    const [a, b] = fs as [Test, Test];
-    return { test: (v, s) => a(v, s) && b(v, s), cost, witness };
-  }
-  return {
-    test: (v, s) => {
-      for (let i = 0; i < fs.length; i++) if (!fs[i]!(v, s)) return false;
-      return true;
-    },
-    cost,
-    witness,
-  };
-}
-
-export function anyOf(ts: readonly CostedTest[]): CostedTest {
-  const sorted = byCost(ts);
-  const cost = sorted.reduce((n, t) => n + t.cost, 0);
-  const witness = unionWitness(sorted);
-  const fs = sorted.map((t) => t.test);
-  if (fs.length === 1) return sorted[0]!;
-  if (fs.length === 2) {
-    const [a, b] = fs as [Test, Test];
-    return { test: (v, s) => a(v, s) || b(v, s), cost, witness };
-  }
-  return {
-    test: (v, s) => {
-      for (let i = 0; i < fs.length; i++) if (fs[i]!(v, s)) return true;
-      return false;
-    },
-    cost,
-    witness,
-  };
-}
-
-/** NOT: nothing is necessary. */
-export function negate(t: CostedTest): CostedTest {
-  const f = t.test;
-  return { test: (v, s) => !f(v, s), cost: t.cost, witness: null };
 }
 
 function anyPred(preds: readonly Pred[]): Pred {
