@@ -117,6 +117,7 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
       }
       metrics.recordsReceived.inc(result.stats.records);
       metrics.recordsProcessed.inc(result.stats.records - result.rejected);
+      metrics.rulesEvaluated.inc(result.stats.ruleEvaluations);
       if (result.rejected > 0) metrics.recordsRejected.inc(result.rejected);
       if (result.detections.length > 0) {
         for (const d of result.detections) metrics.detections.inc({ level: d.ruleLevel });

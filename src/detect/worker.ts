@@ -16,6 +16,8 @@ const cfg = workerData as WorkerConfig;
 const mapping = loadLogsourceMapping({ overrideFiles: cfg.mappingFiles });
 const ruleset = loadRuleset({ paths: cfg.rulePaths, mapping, placeholders: cfg.placeholders, select: cfg.select });
 const mapper = createRecordMapper({ mapping });
+/** The engine's own counters (rule evaluations after candidate pruning), when it keeps them. */
+const counters = ruleset.detector as { readonly ruleEvaluations?: number };
 
 export default function detect(task: DetectTask): DetectResult {
   try {
@@ -27,6 +29,7 @@ export default function detect(task: DetectTask): DetectResult {
     for (const e of mapper.flush()) events.push(e);
     const detections: Detection[] = [];
     const now = Date.now();
+    const evaluationsBefore = counters.ruleEvaluations ?? 0;
     let evalErrors = 0;
     for (const { event, record } of events) {
       let matches;
@@ -43,7 +46,7 @@ export default function detect(task: DetectTask): DetectResult {
       rejected: evalErrors,
       errorMessage: evalErrors > 0 ? `${evalErrors} log records could not be evaluated` : '',
       detections,
-      stats: { records: req.records.length, events: events.length, ruleEvaluations: 0, evalErrors },
+      stats: { records: req.records.length, events: events.length, ruleEvaluations: (counters.ruleEvaluations ?? 0) - evaluationsBefore, evalErrors },
     };
   } catch (err) {
     if (isPipelineError(err)) return { ok: false, code: err.code, message: err.message, retryable: err.retryable };
