@@ -10,7 +10,6 @@ import { startMemoryLimiter } from './telemetry/memory-limiter.ts';
 import type { RawExport } from './decode/export-request.ts';
 import type { ExportOutcome } from './decode/export-response.ts';
 import { DetectPool } from './detect/pool.ts';
-import type { Ruleset } from './detect/ruleset.ts';
 import type { SigmaLevel } from './detect/types.ts';
 import { ErrorCode, PipelineError } from './errors.ts';
 import { AlertSender } from './alert/keep-sender.ts';
@@ -35,9 +34,13 @@ export interface Service {
   close(): Promise<void>;
 }
 
-export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, ruleset: Ruleset, log: Logger): Promise<Service> {
+/**
+ * `ruleCount` is what the main thread validated; the compiled rules themselves live only in the workers
+ * (each compiles its own copy), so the main thread keeps no detector.
+ */
+export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, ruleCount: number, log: Logger): Promise<Service> {
   startDefaultMetrics();
-  metrics.rulesLoaded.set(ruleset.rules.length);
+  metrics.rulesLoaded.set(ruleCount);
 
   // store
   const ch: ClickHouseHandle = openClickHouse({
@@ -90,8 +93,8 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
     let pool = new DetectPool({ threads: cfg.workers.threads, maxQueue: cfg.workers.max_queue, worker: workerConfigFrom(cfg) });
     stopOnFailure.unshift(() => pool.close());
     await pool.warmUp();
-    let activeRules = ruleset;
-    log.info({ threads: pool.threads, maxQueue: pool.maxQueue, rules: ruleset.rules.length }, 'Detection workers ready.');
+    let activeRules = ruleCount;
+    log.info({ threads: pool.threads, maxQueue: pool.maxQueue, rules: ruleCount }, 'Detection workers ready.');
 
     let closing = false;
     const memory = startMemoryLimiter(cfg.receiver.memory_limit_mib * 1024 * 1024);
@@ -137,7 +140,7 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
       ready: () => {
         const reasons: string[] = [];
         if (closing) reasons.push('shutting down');
-        if (activeRules.rules.length === 0) reasons.push('no rules loaded');
+        if (activeRules === 0) reasons.push('no rules loaded');
         if (!storageUp) reasons.push('ClickHouse unreachable');
         return { ready: reasons.length === 0, reasons };
       },
@@ -152,13 +155,14 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
     let reloading: Promise<{ ok: true; rules: number } | { ok: false; reason: string }> | undefined;
     const reload = async (): Promise<{ ok: true; rules: number } | { ok: false; reason: string }> => {
       const t0 = performance.now();
-      let next: Ruleset;
+      let next: { loaded: number; rejected: number; rules: number };
       try {
-        next = rulesetFromConfig(cfg);
+        const rs = rulesetFromConfig(cfg);
+        next = { loaded: rs.loaded, rejected: rs.rejected, rules: rs.rules.length };
       } catch (err) {
         return { ok: false, reason: `rules could not be loaded: ${(err as Error).message}` };
       }
-      if (next.rules.length === 0) return { ok: false, reason: `no rule loaded (${next.rejected} rejected); keeping the previous ${activeRules.rules.length} rules` };
+      if (next.rules === 0) return { ok: false, reason: `no rule loaded (${next.rejected} rejected); keeping the previous ${activeRules} rules` };
       const fresh = new DetectPool({ threads: cfg.workers.threads, maxQueue: cfg.workers.max_queue, worker: workerConfigFrom(cfg) });
       try {
         await fresh.warmUp();
@@ -172,11 +176,11 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
       }
       const old = pool;
       pool = fresh;
-      activeRules = next;
-      metrics.rulesLoaded.set(next.rules.length);
+      activeRules = next.rules;
+      metrics.rulesLoaded.set(next.rules);
       await old.close(); // finishes what was already queued on it
       log.info({ stage: 'rules', loaded: next.loaded, rejected: next.rejected, ms: Math.round(performance.now() - t0) }, 'Rules reloaded.');
-      return { ok: true, rules: next.rules.length };
+      return { ok: true, rules: next.rules };
     };
 
     let closed: Promise<void> | undefined;

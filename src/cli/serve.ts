@@ -3,7 +3,8 @@ import { loadConfig, redactConfig } from '../config/load.ts';
 import { securityFromConfig } from '../config/tls.ts';
 import { isPipelineError } from '../errors.ts';
 import { startService } from '../pipeline.ts';
-import { createLogger } from '../telemetry/logger.ts';
+import { createLogger, type Logger } from '../telemetry/logger.ts';
+import type { Config } from '../config/schema.ts';
 import { rulesetFromConfig } from './ruleset-from-config.ts';
 import { watchRules } from '../detect/rule-watch.ts';
 
@@ -21,20 +22,15 @@ export async function runServe(configFile: string | undefined, flags: Record<str
   log = createLogger(cfg.logging.level);
   log.info({ config: redactConfig(cfg) }, 'Configuration loaded.');
 
-  const t0 = performance.now();
-  const ruleset = rulesetFromConfig(cfg);
-  const errors = ruleset.problems.filter((p) => p.severity === 'error');
-  for (const p of errors.slice(0, 50)) log.warn({ stage: 'rules', file: p.file, line: p.line, code: 'ERR_RULE_LOAD' }, p.reason);
-  if (errors.length > 50) log.warn({ stage: 'rules' }, `${errors.length - 50} more rule problems; run "otel-sigma rules check" to see them all.`);
-  log.info({ loaded: ruleset.loaded, rejected: ruleset.rejected, skipped: ruleset.skipped, ms: Math.round(performance.now() - t0) }, 'Rules loaded.');
-  if (ruleset.rules.length === 0) {
+  const ruleCount = validateRules(cfg, log);
+  if (ruleCount === 0) {
     log.fatal({ paths: cfg.rules.paths }, 'No rules loaded; nothing to detect. Check --rules.');
     return 2;
   }
 
   let service;
   try {
-    service = await startService(cfg, sec, ruleset, log);
+    service = await startService(cfg, sec, ruleCount, log);
   } catch (err) {
     log.fatal({ code: isPipelineError(err) ? err.code : 'ERR_INTERNAL', err }, `Cannot start: ${(err as Error).message}`);
     return 1;
@@ -75,4 +71,18 @@ export async function runServe(configFile: string | undefined, flags: Record<str
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+}
+
+/**
+ * Loads and compiles the rules once on the main thread to report every problem before listening. Only the
+ * count leaves this function, so the compiled copy can be collected: the workers compile their own.
+ */
+function validateRules(cfg: Readonly<Config>, log: Logger): number {
+  const t0 = performance.now();
+  const ruleset = rulesetFromConfig(cfg);
+  const errors = ruleset.problems.filter((p) => p.severity === 'error');
+  for (const p of errors.slice(0, 50)) log.warn({ stage: 'rules', file: p.file, line: p.line, code: 'ERR_RULE_LOAD' }, p.reason);
+  if (errors.length > 50) log.warn({ stage: 'rules' }, `${errors.length - 50} more rule problems; run "otel-sigma rules check" to see them all.`);
+  log.info({ loaded: ruleset.loaded, rejected: ruleset.rejected, skipped: ruleset.skipped, ms: Math.round(performance.now() - t0) }, 'Rules loaded.');
+  return ruleset.rules.length;
 }

@@ -7,7 +7,7 @@
  */
 import type { LogsourceMapping } from '../map/types.ts';
 import { compileDetection, RuleError, RuleFields, scalarText } from './rules/compile.ts';
-import { SigmaDetector, variantsFor, type CompiledRule } from './rules/detector.ts';
+import { SigmaDetector, variantsFor, type CompiledRule, type RuleCost } from './rules/detector.ts';
 import { documentKind, keyLine, logsourceCovers, readFilter, readRuleInfo, validateCorrelation, type FilterDefinition } from './rules/documents.ts';
 import { findRuleFiles, readDocuments, type RuleDocument } from './rules/load.ts';
 import { ruleSelector, type RuleSelection } from './rules/selection.ts';
@@ -15,6 +15,7 @@ import { andAll, type CostedTest, type KeywordProbe } from './rules/combine.ts';
 import type { Detector, RuleInfo, RuleProblem } from './types.ts';
 
 export type { RuleSelection } from './rules/selection.ts';
+export type { RuleCost } from './rules/detector.ts';
 
 export interface RulesetOptions {
   /** Files or directories (recursive, *.yml / *.yaml). Filter documents found here are applied too. */
@@ -27,10 +28,12 @@ export interface RulesetOptions {
   readonly filterPaths?: readonly string[];
   /** Candidate index on (default). false evaluates every routed rule: same results, slower (for verification). */
   readonly prefilter?: boolean;
+  /** Time each rule's test (see SigmaDetector.ruleCosts); for `rules check --profile`, not for serving. */
+  readonly profile?: boolean;
 }
 
 export interface Ruleset {
-  readonly detector: Detector;
+  readonly detector: Detector & { ruleCosts(): RuleCost[] };
   /** Rules that loaded and are active. */
   readonly rules: readonly RuleInfo[];
   /** Every problem: file, line, reason, severity. */
@@ -123,7 +126,7 @@ export function loadRuleset(opts: RulesetOptions): Ruleset {
     return { rule, variants };
   });
   return {
-    detector: new SigmaDetector(placed, { prefilter: opts.prefilter ?? true }),
+    detector: new SigmaDetector(placed, { prefilter: opts.prefilter ?? true, profile: opts.profile ?? false }),
     rules: rules.map((r) => r.info),
     problems,
     loaded: rules.length,

@@ -27,12 +27,28 @@ export interface CompiledRule {
 export interface DetectorOptions {
   /** Use the candidate index (default). false evaluates every routed rule: same results, slower. */
   readonly prefilter?: boolean;
+  /** Time every rule test (for `rules check --profile`); costs two clock reads per evaluation. */
+  readonly profile?: boolean;
+}
+
+/** What one rule cost over the events evaluated so far (profile mode). */
+export interface RuleCost {
+  readonly rule: RuleInfo;
+  /** Times the rule was a candidate and its test ran. */
+  readonly evaluations: number;
+  readonly matches: number;
+  /** Total time in the rule's test, ms. */
+  readonly ms: number;
 }
 
 interface RuleState {
   readonly rule: CompiledRule;
   /** Evaluation stamp of the last event the rule matched (dedup across routes). */
   stamp: number;
+  /** Profile mode only. */
+  evaluations: number;
+  matches: number;
+  ms: number;
 }
 
 interface RouteRule {
@@ -72,6 +88,8 @@ export class SigmaDetector implements Detector {
   readonly #indexes: RouteIndex[];
   readonly #unindexed: Route[];
   readonly #routes: Route[];
+  readonly #states: RuleState[] = [];
+  readonly #profile: boolean;
   #stamp = 0;
 
   constructor(placed: readonly { rule: CompiledRule; variants: readonly LogsourceVariant[] }[], opts: DetectorOptions = {}) {
@@ -83,7 +101,8 @@ export class SigmaDetector implements Detector {
       values: new Set(values.map((v) => String(v).toLowerCase())),
     });
     for (const { rule, variants } of placed) {
-      const state: RuleState = { rule, stamp: 0 };
+      const state: RuleState = { rule, stamp: 0, evaluations: 0, matches: 0, ms: 0 };
+      this.#states.push(state);
       for (const variant of variants) {
         let route = routes.get(variant);
         if (!route) {
@@ -95,6 +114,7 @@ export class SigmaDetector implements Detector {
       }
     }
     this.ruleCount = placed.length;
+    this.#profile = opts.profile === true;
     if (opts.prefilter !== false) {
       for (const route of routes.values()) route.prefilter = new RoutePrefilter(route.rules.map((r) => ({ witness: r.state.rule.witness, slots: r.slots })));
     }
@@ -191,7 +211,13 @@ export class SigmaDetector implements Detector {
     let hit: boolean;
     this.ruleEvaluations++;
     try {
-      hit = st.rule.test(this.#view, rr.slots);
+      if (this.#profile) {
+        const t0 = performance.now();
+        hit = st.rule.test(this.#view, rr.slots);
+        st.ms += performance.now() - t0;
+        st.evaluations++;
+        if (hit) st.matches++;
+      } else hit = st.rule.test(this.#view, rr.slots);
     } catch {
       this.evalErrors++;
       return;
@@ -200,6 +226,13 @@ export class SigmaDetector implements Detector {
       st.stamp = stamp;
       out.push({ rule: st.rule.info, matched: this.#matched(rr) });
     }
+  }
+
+  /** Per-rule cost so far, most expensive first (all zero unless built with `profile: true`). */
+  ruleCosts(): RuleCost[] {
+    return this.#states
+      .map((st) => ({ rule: st.rule.info, evaluations: st.evaluations, matches: st.matches, ms: st.ms }))
+      .sort((a, b) => b.ms - a.ms);
   }
 
   /** Field → value of the event fields the rule references (after renames), plus fields a keyword hit. */

@@ -1,0 +1,147 @@
+/**
+ * `otel-sigma hunt [--since 24h | --from T --to T] [--follow] [--sql] [--alert] ...`: runs the rules
+ * over logs SigNoz already stored in ClickHouse and writes detections marked `source = 'hunt'`.
+ */
+import path from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { loadConfig } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import { securityFromConfig, type SecurityOptions } from '../config/tls.ts';
+import { AlertSender } from '../alert/keep-sender.ts';
+import { combinedPrefilter, convertRuleFiles, type Prefilter } from '../convert/convert.ts';
+import type { Detection } from '../detect/detection.ts';
+import { readCheckpoint } from '../hunt/checkpoint.ts';
+import { followHunt } from '../hunt/follow.ts';
+import { runHunt } from '../hunt/hunt.ts';
+import { terminalProgress } from '../hunt/progress.ts';
+import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
+import { openClickHouse } from '../store/client.ts';
+import { DetectionWriter } from '../store/detection-writer.ts';
+import { migrate } from '../store/migrations.ts';
+import { createLogger } from '../telemetry/logger.ts';
+import { parseDuration } from './detections.ts';
+import { rulesetFromConfig } from './ruleset-from-config.ts';
+
+export interface HuntCliOptions {
+  readonly since?: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly signozTable: string;
+  readonly pageSize: string;
+  readonly checkpoint?: string;
+  readonly resume?: boolean;
+  readonly follow?: boolean;
+  readonly interval: string;
+  readonly lookback: string;
+  readonly sql?: boolean;
+  readonly alert?: boolean;
+}
+
+/** An ISO date-time or a duration back from now (e.g. 2h) → ns since the epoch. */
+export function timeArg(name: string, v: string, nowMs: number): bigint {
+  if (/^\d+\s*[smhdw]$/.test(v.trim())) return BigInt(nowMs - parseDuration(v) * 1000) * 1_000_000n;
+  const ms = Date.parse(v);
+  if (Number.isNaN(ms)) throw new Error(`--${name}: got "${v}"; expected an ISO date-time (2026-01-31T12:00:00Z) or a duration back from now (30m, 24h, 7d)`);
+  return BigInt(ms) * 1_000_000n;
+}
+
+function positiveInt(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: got "${v}"; expected a positive integer`);
+  return n;
+}
+
+export async function runHuntCommand(o: HuntCliOptions, configFile: string | undefined, flags: Record<string, string | string[] | undefined>): Promise<number> {
+  const cfg: Config = loadConfig({ file: configFile, env: process.env, flags });
+  const sec: SecurityOptions = securityFromConfig(cfg);
+  const log = createLogger(cfg.logging.level);
+  const now = Date.now();
+  if (o.since !== undefined && (o.from !== undefined || o.to !== undefined)) throw new Error('use either --since or --from/--to');
+  const checkpointFile = o.checkpoint ?? path.join(cfg.storage.data_dir, 'hunt-checkpoint.json');
+  // --resume without a range continues the recorded one ("now" and "24h ago" have moved since).
+  const saved = o.resume === true && o.follow !== true ? readCheckpoint(checkpointFile) : undefined;
+  const rangeGiven = o.since !== undefined || o.from !== undefined;
+  const fromNs = o.from !== undefined ? timeArg('from', o.from, now) : !rangeGiven && saved ? BigInt(saved.params.fromNs) : timeArg('since', o.since ?? '24h', now);
+  const toNs = o.to !== undefined ? timeArg('to', o.to, now) : saved && (o.since === undefined) ? BigInt(saved.params.toNs) : BigInt(now) * 1_000_000n;
+  const pageSize = positiveInt('page-size', o.pageSize);
+
+  const mapping = loadLogsourceMapping({ overrideFiles: cfg.rules.mapping_files });
+  const ruleset = rulesetFromConfig(cfg);
+  process.stderr.write(`${ruleset.loaded} rules loaded, ${ruleset.rejected} rejected\n`);
+  if (ruleset.rules.length === 0) throw new Error('no rules loaded; check --rules');
+  let prefilter: Prefilter = { with: '', where: '' };
+  if (o.sql === true) {
+    const converted = convertRuleFiles(ruleset.rules.map((r) => r.file), mapping, cfg.rules.placeholders);
+    // only the rules that loaded (a file may hold rules the selection dropped; they only widen the OR)
+    prefilter = combinedPrefilter(converted);
+    process.stderr.write(prefilter.where === '' ? 'prefilter: none (a rule cannot be narrowed in SQL)\n' : `prefilter: ${prefilter.with.length + prefilter.where.length} characters of SQL\n`);
+  }
+
+  const ch = openClickHouse({
+    url: cfg.storage.clickhouse_url,
+    username: cfg.storage.clickhouse_user,
+    password: sec.clickhouse.password,
+    ...(sec.clickhouse.caCert ? { caCert: sec.clickhouse.caCert } : {}),
+    dataDir: cfg.storage.data_dir,
+    requestTimeoutMs: 300_000,
+  });
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let alerts: AlertSender | undefined;
+  try {
+    mkdirSync(cfg.storage.data_dir, { recursive: true });
+    await migrate(ch.client, { database: cfg.storage.database, table: cfg.storage.table, ttlDays: cfg.storage.ttl_days });
+    // No spool: a hunt that cannot store stops, and --resume continues it later.
+    const writer = new DetectionWriter({
+      client: ch.client,
+      logger: log.child({ stage: 'store' }),
+      database: cfg.storage.database,
+      table: cfg.storage.table,
+      batchRows: Math.max(cfg.storage.batch_rows, pageSize * 4),
+      flushIntervalMs: 20,
+    });
+    if (o.alert === true) {
+      alerts = new AlertSender({
+        keepUrl: cfg.alerts.keep_url,
+        apiKey: sec.keep.apiKey,
+        minLevel: cfg.alerts.min_level as Parameters<typeof AlertSender.prototype.send>[0]['ruleLevel'],
+        environment: cfg.alerts.environment,
+        urlTemplate: cfg.alerts.url_template,
+        maxQueue: 10_000,
+        timeoutMs: 10_000,
+        logger: log.child({ stage: 'alert' }),
+      });
+    }
+    const sender = alerts;
+    const onStored = sender ? (ds: readonly Detection[]): void => { for (const d of ds) sender.send(d); } : undefined;
+    const common = { client: ch.client, ruleset, mapping, table: o.signozTable, where: prefilter.where, with: prefilter.with, pageSize, sink: writer, signal: stop.signal, ...(onStored ? { onStored } : {}) };
+    try {
+      if (o.follow === true) {
+        const s = await followHunt({ ...common, fromNs, intervalMs: parseDuration(o.interval) * 1000, lookbackNs: BigInt(parseDuration(o.lookback)) * 1_000_000_000n });
+        process.stderr.write(`hunt --follow stopped: ${s.rows} records, ${s.detections} detections, ${s.polls} polls\n`);
+      } else {
+        const r = await runHunt({
+          ...common,
+          fromNs,
+          toNs,
+          progress: terminalProgress(),
+          checkpointFile,
+          resume: o.resume === true,
+        });
+        const rate = r.elapsedMs > 0 ? Math.round((r.rows / r.elapsedMs) * 1000) : 0;
+        process.stderr.write(`${r.complete ? 'hunt done' : 'hunt interrupted (continue with --resume)'}: ${r.rows} records, ${r.detections} detections, ${rate} records/s\n`);
+        if (!r.complete) return 130;
+      }
+    } finally {
+      await writer.close();
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await alerts?.close(5_000);
+    await ch.close();
+  }
+}

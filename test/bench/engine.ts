@@ -1,0 +1,110 @@
+/**
+ * In-process figures on one core: rule load/compile time, decode, engine (mapped events → matches)
+ * and pipeline (protobuf bytes → decode → map → evaluate → detection rows, what a worker does per
+ * task), plus the equality check of the optimised engine against the plain reference evaluation.
+ */
+import { decodeExport } from '../../src/decode/export-request.ts';
+import { decodeProtobufRequest } from '../../src/decode/otlp-protobuf.ts';
+import { buildDetection } from '../../src/detect/build-detection.ts';
+import type { Detection } from '../../src/detect/detection.ts';
+import { loadRuleset, type Ruleset } from '../../src/detect/ruleset.ts';
+import type { RuleMatch } from '../../src/detect/types.ts';
+import { loadLogsourceMapping } from '../../src/map/logsource-mapping.ts';
+import { createRecordMapper } from '../../src/map/map-records.ts';
+import type { SigmaEvent } from '../../src/map/types.ts';
+import { RULE_TREES } from './corpus.ts';
+
+export interface LoadedRules {
+  readonly ruleset: Ruleset;
+  readonly compileMs: number;
+}
+
+export function loadBenchRules(opts: { prefilter?: boolean } = {}): LoadedRules {
+  const t0 = performance.now();
+  const mapping = loadLogsourceMapping();
+  const ruleset = loadRuleset({ paths: RULE_TREES, mapping, placeholders: {}, ...(opts.prefilter === false ? { prefilter: false } : {}) });
+  return { ruleset, compileMs: performance.now() - t0 };
+}
+
+/** Mapped events of the requests (setup for the engine figure, not timed). */
+export function mapRequests(requests: readonly Uint8Array[]): SigmaEvent[] {
+  const mapper = createRecordMapper();
+  const out: SigmaEvent[] = [];
+  for (const bytes of requests) for (const m of mapper.map(decodeProtobufRequest(bytes).records)) out.push(m.event);
+  return out;
+}
+
+/** Runs `pass` until at least `minMs` have passed (after one warm-up pass); returns units per second. */
+export function rate(units: number, minMs: number, pass: () => void): number {
+  pass();
+  let n = 0;
+  const t0 = performance.now();
+  let dt: number;
+  do {
+    pass();
+    n++;
+    dt = performance.now() - t0;
+  } while (dt < minMs);
+  return (units * n) / (dt / 1000);
+}
+
+export function decodeRate(requests: readonly Uint8Array[], records: number, minMs: number): number {
+  return rate(records, minMs, () => {
+    for (const b of requests) decodeProtobufRequest(b);
+  });
+}
+
+export function engineRate(rs: Ruleset, events: readonly SigmaEvent[], minMs: number): number {
+  const d = rs.detector;
+  return rate(events.length, minMs, () => {
+    for (const e of events) d.evaluate(e);
+  });
+}
+
+/** What the worker does for a task, on this thread. */
+export function pipelineRate(rs: Ruleset, requests: readonly Uint8Array[], records: number, minMs: number): { rps: number; detectionsPerPass: number } {
+  const mapper = createRecordMapper();
+  let detections = 0;
+  const rps = rate(records, minMs, () => {
+    detections = 0;
+    for (const body of requests) {
+      const req = decodeExport({ body, format: 'protobuf', encoding: 'identity' }, 64 << 20);
+      const now = Date.now();
+      const out: Detection[] = [];
+      for (const { event, record } of mapper.map(req.records)) {
+        for (const m of rs.detector.evaluate(event)) out.push(buildDetection(m, event, record, now, 'stream'));
+      }
+      detections += out.length;
+    }
+  });
+  return { rps, detectionsPerPass: detections };
+}
+
+const key = (m: RuleMatch): string => `${m.rule.id}|${m.rule.file}|${JSON.stringify(Object.entries(m.matched).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))}`;
+
+export interface Equality {
+  readonly events: number;
+  readonly matches: number;
+  readonly mismatches: number;
+  readonly examples: string[];
+}
+
+/** Every event: the same rules with the same matched fields from both rulesets. */
+export function compareEngines(fast: Ruleset, reference: Ruleset, events: readonly SigmaEvent[]): Equality {
+  let matches = 0;
+  let mismatches = 0;
+  const examples: string[] = [];
+  events.forEach((e, i) => {
+    const a = fast.detector.evaluate(e).map(key).sort();
+    const b = reference.detector.evaluate(e).map(key).sort();
+    matches += b.length;
+    if (a.length !== b.length || a.some((x, j) => x !== b[j])) {
+      mismatches++;
+      if (examples.length < 5) {
+        const only = (xs: string[], ys: string[]) => xs.filter((x) => !ys.includes(x)).map((x) => x.slice(0, 160));
+        examples.push(`event ${i}: optimised only ${JSON.stringify(only(a, b))}; reference only ${JSON.stringify(only(b, a))}`);
+      }
+    }
+  });
+  return { events: events.length, matches, mismatches, examples };
+}

@@ -1,0 +1,148 @@
+/**
+ * gRPC load as an OpenTelemetry Collector's exporter sends it: one long-lived channel, gzip message
+ * compression, unary Export calls of pre-encoded requests, N calls in flight. Closed loop (as fast as
+ * acknowledged) for throughput; open loop (fixed request rate) for latency.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import readline from 'node:readline';
+import * as grpc from '@grpc/grpc-js';
+import { LOGS_EXPORT_PATH } from '../helpers/otlp-clients.ts';
+
+export interface LoadResult {
+  /** Records acknowledged (OK) per second. */
+  readonly rps: number;
+  readonly ok: number;
+  readonly failed: number;
+  /** First few non-OK statuses. */
+  readonly errors: string[];
+  /** Per-request latencies, ms (OK only). */
+  readonly latencies: number[];
+}
+
+export class ExportClient {
+  readonly #client: grpc.Client;
+  constructor(address: string) {
+    this.#client = new grpc.Client(address, grpc.credentials.createInsecure(), {
+      'grpc.default_compression_algorithm': grpc.compressionAlgorithms.gzip,
+      'grpc.max_send_message_length': -1,
+    });
+  }
+
+  export(body: Uint8Array): Promise<grpc.StatusObject> {
+    return new Promise((resolve) => {
+      const call = this.#client.makeUnaryRequest<Uint8Array, Buffer>(
+        LOGS_EXPORT_PATH,
+        (b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+        (b) => b,
+        body,
+        new grpc.Metadata(),
+        { deadline: Date.now() + 30_000 },
+        () => undefined,
+      );
+      call.on('status', resolve);
+    });
+  }
+
+  close(): void {
+    this.#client.close();
+  }
+}
+
+/** Closed loop: `concurrency` callers, each sending the next request as soon as its previous one is answered. */
+export async function closedLoop(address: string, requests: readonly Uint8Array[], perRequest: number, concurrency: number, durationMs: number): Promise<LoadResult> {
+  const client = new ExportClient(address);
+  const latencies: number[] = [];
+  const errors: string[] = [];
+  let ok = 0;
+  let failed = 0;
+  let next = 0;
+  const t0 = performance.now();
+  const end = t0 + durationMs;
+  const caller = async (): Promise<void> => {
+    while (performance.now() < end) {
+      const body = requests[next++ % requests.length]!;
+      const s = performance.now();
+      const st = await client.export(body);
+      if (st.code === grpc.status.OK) {
+        ok++;
+        latencies.push(performance.now() - s);
+      } else {
+        failed++;
+        if (errors.length < 5) errors.push(`${st.code} ${st.details}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, caller));
+  const dt = (performance.now() - t0) / 1000;
+  client.close();
+  return { rps: (ok * perRequest) / dt, ok, failed, errors, latencies };
+}
+
+/** Open loop: a request every 1000/`requestsPerSecond` ms regardless of answers, for `durationMs`. */
+export async function openLoop(address: string, requests: readonly Uint8Array[], perRequest: number, requestsPerSecond: number, durationMs: number): Promise<LoadResult> {
+  const client = new ExportClient(address);
+  const latencies: number[] = [];
+  const errors: string[] = [];
+  let ok = 0;
+  let failed = 0;
+  const pending: Promise<void>[] = [];
+  const t0 = performance.now();
+  const interval = 1000 / requestsPerSecond;
+  for (let i = 0; ; i++) {
+    const due = t0 + i * interval;
+    if (due > t0 + durationMs) break;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const s = performance.now();
+    pending.push(
+      client.export(requests[i % requests.length]!).then((st) => {
+        if (st.code === grpc.status.OK) {
+          ok++;
+          latencies.push(performance.now() - s);
+        } else {
+          failed++;
+          if (errors.length < 5) errors.push(`${st.code} ${st.details}`);
+        }
+      }),
+    );
+  }
+  await Promise.all(pending);
+  const dt = (performance.now() - t0) / 1000;
+  client.close();
+  return { rps: (ok * perRequest) / dt, ok, failed, errors, latencies };
+}
+
+export function percentile(xs: readonly number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+}
+
+/** Peak resident memory of a process so far (VmHWM), MiB; NaN when /proc is unavailable. */
+export function peakRssMb(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The sink server (sink-server.ts) as a child process. */
+export async function startSink(): Promise<{ address: string; child: ChildProcess; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [new URL('./sink-server.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const address = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`sink exited with ${code}`)));
+    readline.createInterface({ input: child.stdout }).once('line', (l) => resolve((JSON.parse(l) as { address: string }).address));
+  });
+  return {
+    address,
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
