@@ -3,17 +3,19 @@
  * over logs SigNoz already stored in ClickHouse and writes detections marked `source = 'hunt'`.
  */
 import path from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { securityFromConfig, type SecurityOptions } from '../config/tls.ts';
 import { AlertSender } from '../alert/keep-sender.ts';
 import { combinedPrefilter, convertRuleFiles, type Prefilter } from '../convert/convert.ts';
+import { probePrefilter } from '../convert/probe.ts';
 import type { Detection } from '../detect/detection.ts';
 import { readCheckpoint } from '../hunt/checkpoint.ts';
 import { followHunt } from '../hunt/follow.ts';
 import { runHunt } from '../hunt/hunt.ts';
 import { terminalProgress } from '../hunt/progress.ts';
+import { huntFingerprints } from '../hunt/reader.ts';
 import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
 import { openClickHouse } from '../store/client.ts';
 import { DetectionWriter } from '../store/detection-writer.ts';
@@ -92,6 +94,11 @@ export async function runHuntCommand(o: HuntCliOptions, configFile: string | und
   let alerts: AlertSender | undefined;
   try {
     mkdirSync(cfg.storage.data_dir, { recursive: true });
+    const bad = await probePrefilter(ch.client, prefilter);
+    if (bad !== undefined) {
+      process.stderr.write(`prefilter: ClickHouse refused it (${bad.split('\n')[0]!}); hunting without it\n`);
+      prefilter = { with: '', where: '' };
+    }
     await migrate(ch.client, { database: cfg.storage.database, table: cfg.storage.table, ttlDays: cfg.storage.ttl_days });
     // No spool: a hunt that cannot store stops, and --resume continues it later.
     const writer = new DetectionWriter({
@@ -119,7 +126,18 @@ export async function runHuntCommand(o: HuntCliOptions, configFile: string | und
     const common = { client: ch.client, ruleset, mapping, table: o.signozTable, where: prefilter.where, with: prefilter.with, pageSize, sink: writer, signal: stop.signal, ...(onStored ? { onStored } : {}) };
     try {
       if (o.follow === true) {
-        const s = await followHunt({ ...common, fromNs, intervalMs: parseDuration(o.interval) * 1000, lookbackNs: BigInt(parseDuration(o.lookback)) * 1_000_000_000n });
+        const lookbackNs = BigInt(parseDuration(o.lookback)) * 1_000_000_000n;
+        const followFile = o.checkpoint ?? path.join(cfg.storage.data_dir, 'hunt-follow.json');
+        const start = o.resume === true ? followStart(followFile, lookbackNs) ?? fromNs : fromNs;
+        const detectionsTable = `${cfg.storage.database}.${cfg.storage.table}`;
+        const s = await followHunt({
+          ...common,
+          fromNs: start,
+          intervalMs: parseDuration(o.interval) * 1000,
+          lookbackNs,
+          storedFingerprints: (since) => huntFingerprints(ch.client, detectionsTable, since),
+          onPoll: (st) => writeFileSync(followFile, `${JSON.stringify({ follow: true, watermarkNs: String(st.watermarkNs) })}\n`),
+        });
         process.stderr.write(`hunt --follow stopped: ${s.rows} records, ${s.detections} detections, ${s.polls} polls\n`);
       } else {
         const r = await runHunt({
@@ -143,5 +161,15 @@ export async function runHuntCommand(o: HuntCliOptions, configFile: string | und
     process.off('SIGTERM', onSignal);
     await alerts?.close(5_000);
     await ch.close();
+  }
+}
+
+/** `--follow --resume`: continue `lookback` behind the watermark the last run recorded. */
+function followStart(file: string, lookbackNs: bigint): bigint | undefined {
+  try {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { watermarkNs?: string };
+    return saved.watermarkNs !== undefined ? BigInt(saved.watermarkNs) - lookbackNs : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -1,0 +1,66 @@
+/**
+ * A hunt's progress on disk: its parameters and the last row whose detections are stored. Written
+ * (atomically: temp file, fsync, rename) only after a page's detections are in ClickHouse, so a
+ * resumed hunt re-reads at most the one page whose checkpoint was not written, and that page gives
+ * the same batch (same page size, same order, same fingerprints ⇒ same insert dedup token).
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { ErrorCode, PipelineError } from '../errors.ts';
+import type { RowKey } from './reader.ts';
+
+/** Everything that decides which rows a page holds and which detections it yields. */
+export interface HuntParams {
+  readonly table: string;
+  readonly fromNs: string;
+  readonly toNs: string;
+  readonly where: string;
+  readonly pageSize: number;
+  /** Hash of the active rule ids: resuming with other rules would mix two hunts. */
+  readonly rules: string;
+}
+
+export interface Checkpoint {
+  readonly version: 1;
+  readonly params: HuntParams;
+  readonly last: RowKey | null;
+  readonly rows: number;
+  readonly detections: number;
+  readonly done: boolean;
+}
+
+export function readCheckpoint(file: string): Checkpoint | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new PipelineError(ErrorCode.CONFIG, `Cannot read hunt checkpoint ${file}: ${(e as Error).message}`, false, { cause: e });
+  }
+  try {
+    const c = JSON.parse(text) as Checkpoint;
+    if (c.version !== 1 || typeof c.params !== 'object') throw new Error('unknown format');
+    return c;
+  } catch (e) {
+    throw new PipelineError(ErrorCode.CONFIG, `Hunt checkpoint ${file} is not readable: ${(e as Error).message}`, false, { cause: e });
+  }
+}
+
+export function writeCheckpoint(file: string, c: Checkpoint): void {
+  const tmp = `${file}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, `${JSON.stringify(c)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}
+
+/** Names the first parameter that differs, or undefined when the checkpoint belongs to this hunt. */
+export function paramMismatch(saved: HuntParams, now: HuntParams): string | undefined {
+  for (const k of Object.keys(now) as (keyof HuntParams)[]) {
+    if (String(saved[k]) !== String(now[k])) return `${k} was ${JSON.stringify(saved[k])}, now ${JSON.stringify(now[k])}`;
+  }
+  return undefined;
+}

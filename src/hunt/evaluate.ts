@@ -1,0 +1,31 @@
+/** One page of SigNoz rows → detections, through the stream's own mapper and detector. */
+import { createHash } from 'node:crypto';
+import { buildDetection } from '../detect/build-detection.ts';
+import type { Detection } from '../detect/detection.ts';
+import type { Detector, RuleInfo } from '../detect/types.ts';
+import type { MappedEvent } from '../map/types.ts';
+import type { StatefulRecordMapper } from '../map/map-records.ts';
+import { rowToRecord, type SignozRow } from './signoz-row.ts';
+
+/** Where detections go: DetectionWriter satisfies it (write resolves once the rows are stored). */
+export interface DetectionSink {
+  write(rows: readonly Detection[]): Promise<void>;
+}
+
+export function evaluateRows(rows: readonly SignozRow[], mapper: StatefulRecordMapper, detector: Detector, detectedAtMs: number): Detection[] {
+  return evaluateEvents(mapper.map(rows.map(rowToRecord)), detector, detectedAtMs);
+}
+
+export function evaluateEvents(events: readonly MappedEvent[], detector: Detector, detectedAtMs: number): Detection[] {
+  const out: Detection[] = [];
+  for (const { event, record } of events) {
+    for (const m of detector.evaluate(event)) out.push(buildDetection(m, event, record, detectedAtMs, 'hunt'));
+  }
+  return out;
+}
+
+export function rulesHash(rules: readonly RuleInfo[]): string {
+  const h = createHash('sha256');
+  for (const id of rules.map((r) => r.id).sort()) h.update(id).update('\n');
+  return h.digest('hex').slice(0, 16);
+}
