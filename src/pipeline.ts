@@ -15,12 +15,12 @@ import { ErrorCode, PipelineError } from './errors.ts';
 import { AlertSender } from './alert/keep-sender.ts';
 import { startGrpcServer } from './receive/grpc-server.ts';
 import { startHttpServer } from './receive/http-server.ts';
-import { openClickHouse, type ClickHouseHandle } from './store/client.ts';
+import type { ClickHouseHandle } from './store/client.ts';
 import { DetectionWriter } from './store/detection-writer.ts';
 import { migrate } from './store/migrations.ts';
 import type { Logger } from './telemetry/logger.ts';
 import { metrics, startDefaultMetrics } from './telemetry/metrics.ts';
-import { rulesetFromConfig, workerConfigFrom } from './cli/ruleset-from-config.ts';
+import { clickHouseFromConfig, rulesetFromConfig, workerConfigFrom } from './config/from-config.ts';
 
 export interface Service {
   readonly grpcAddress: string;
@@ -43,13 +43,7 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
   metrics.rulesLoaded.set(ruleCount);
 
   // store
-  const ch: ClickHouseHandle = openClickHouse({
-    url: cfg.storage.clickhouse_url,
-    username: cfg.storage.clickhouse_user,
-    password: sec.clickhouse.password,
-    ...(sec.clickhouse.caCert ? { caCert: sec.clickhouse.caCert } : {}),
-    dataDir: cfg.storage.data_dir,
-  });
+  const ch: ClickHouseHandle = clickHouseFromConfig(cfg, sec);
   const stopOnFailure: (() => Promise<void>)[] = [() => ch.close()];
   try {
     await migrate(ch.client, { database: cfg.storage.database, table: cfg.storage.table, ttlDays: cfg.storage.ttl_days });

@@ -1,7 +1,7 @@
 /** `otel-sigma detections [--data-dir DIR | --clickhouse-url URL] [--since 24h] [--rule ID] [--json]` */
 import { loadConfig } from '../config/load.ts';
 import { securityFromConfig } from '../config/tls.ts';
-import { openClickHouse } from '../store/client.ts';
+import { clickHouseFromConfig } from '../config/from-config.ts';
 import { queryDetections } from '../store/detections-query.ts';
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
@@ -19,13 +19,7 @@ export async function runDetections(opts: Record<string, unknown>, flags: Record
   const limit = Number(opts['limit'] ?? 100);
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit: got "${String(opts['limit'])}"; expected a positive integer`);
   const sec = securityFromConfig(cfg);
-  const ch = openClickHouse({
-    url: cfg.storage.clickhouse_url,
-    username: cfg.storage.clickhouse_user,
-    password: sec.clickhouse.password,
-    ...(sec.clickhouse.caCert ? { caCert: sec.clickhouse.caCert } : {}),
-    dataDir: cfg.storage.data_dir,
-  });
+  const ch = clickHouseFromConfig(cfg, sec);
   try {
     const rows = await queryDetections(ch.client, {
       database: cfg.storage.database,

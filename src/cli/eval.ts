@@ -9,7 +9,7 @@ import { decodeProtobufRequest } from '../decode/otlp-protobuf.ts';
 import type { LogRecordView } from '../decode/types.ts';
 import { buildDetection } from '../detect/build-detection.ts';
 import { createRecordMapper } from '../map/map-records.ts';
-import { rulesetFromConfig } from './ruleset-from-config.ts';
+import { rulesetFromConfig } from '../config/from-config.ts';
 
 export async function runEval(files: readonly string[], configFile: string | undefined, flags: Record<string, string | string[] | undefined>): Promise<number> {
   const cfg = loadConfig({ file: configFile, env: process.env, flags });

@@ -17,12 +17,11 @@ import { runHunt } from '../hunt/hunt.ts';
 import { terminalProgress } from '../hunt/progress.ts';
 import { huntFingerprints } from '../hunt/reader.ts';
 import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
-import { openClickHouse } from '../store/client.ts';
 import { DetectionWriter } from '../store/detection-writer.ts';
 import { migrate } from '../store/migrations.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { parseDuration } from './detections.ts';
-import { rulesetFromConfig } from './ruleset-from-config.ts';
+import { clickHouseFromConfig, rulesetFromConfig } from '../config/from-config.ts';
 
 export interface HuntCliOptions {
   readonly since?: string;
@@ -79,14 +78,7 @@ export async function runHuntCommand(o: HuntCliOptions, configFile: string | und
     process.stderr.write(prefilter.where === '' ? 'prefilter: none (a rule cannot be narrowed in SQL)\n' : `prefilter: ${prefilter.with.length + prefilter.where.length} characters of SQL\n`);
   }
 
-  const ch = openClickHouse({
-    url: cfg.storage.clickhouse_url,
-    username: cfg.storage.clickhouse_user,
-    password: sec.clickhouse.password,
-    ...(sec.clickhouse.caCert ? { caCert: sec.clickhouse.caCert } : {}),
-    dataDir: cfg.storage.data_dir,
-    requestTimeoutMs: 300_000,
-  });
+  const ch = clickHouseFromConfig(cfg, sec, 300_000);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);

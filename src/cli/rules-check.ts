@@ -4,7 +4,7 @@ import { loadRuleset, type RuleCost, type Ruleset } from '../detect/ruleset.ts';
 import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
 import { createRecordMapper } from '../map/map-records.ts';
 import { readRequests } from './eval.ts';
-import { selectionFromConfig } from './ruleset-from-config.ts';
+import { selectionFromConfig } from '../config/from-config.ts';
 
 export interface ProfileOptions {
   /** OTLP request files (as `eval` reads them) to evaluate. */

@@ -5,7 +5,7 @@ import { isPipelineError } from '../errors.ts';
 import { startService } from '../pipeline.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import type { Config } from '../config/schema.ts';
-import { rulesetFromConfig } from './ruleset-from-config.ts';
+import { rulesetFromConfig } from '../config/from-config.ts';
 import { watchRules } from '../detect/rule-watch.ts';
 
 export async function runServe(configFile: string | undefined, flags: Record<string, string | string[] | undefined>): Promise<number> {

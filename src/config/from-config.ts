@@ -1,8 +1,10 @@
-/** Builds the ruleset the way `serve` does, for the one-shot commands. */
-import type { Config } from '../config/schema.ts';
+/** Builds what `serve` builds from the configuration (ruleset, worker config, ClickHouse), for every command. */
+import type { Config } from './schema.ts';
 import { loadRuleset, type RuleSelection, type Ruleset } from '../detect/ruleset.ts';
 import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
 import type { WorkerConfig } from '../detect/task.ts';
+import type { SecurityOptions } from './tls.ts';
+import { openClickHouse, type ClickHouseHandle } from '../store/client.ts';
 
 export function selectionFromConfig(cfg: Readonly<Config>): RuleSelection {
   const r = cfg.rules;
@@ -29,4 +31,16 @@ export function workerConfigFrom(cfg: Readonly<Config>): WorkerConfig {
 export function rulesetFromConfig(cfg: Readonly<Config>, paths: readonly string[] = cfg.rules.paths): Ruleset {
   const mapping = loadLogsourceMapping({ overrideFiles: cfg.rules.mapping_files });
   return loadRuleset({ paths, mapping, placeholders: cfg.rules.placeholders, select: selectionFromConfig(cfg) });
+}
+
+/** The ClickHouse the configuration names (a server over HTTP, or the embedded one in data_dir). */
+export function clickHouseFromConfig(cfg: Readonly<Config>, sec: SecurityOptions, requestTimeoutMs?: number): ClickHouseHandle {
+  return openClickHouse({
+    url: cfg.storage.clickhouse_url,
+    username: cfg.storage.clickhouse_user,
+    password: sec.clickhouse.password,
+    ...(sec.clickhouse.caCert ? { caCert: sec.clickhouse.caCert } : {}),
+    dataDir: cfg.storage.data_dir,
+    ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
+  });
 }
