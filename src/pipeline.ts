@@ -117,7 +117,7 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
       metrics.rulesEvaluated.inc(result.stats.ruleEvaluations);
       if (result.rejected > 0) metrics.recordsRejected.inc(result.rejected);
       if (result.detections.length > 0) {
-        for (const d of result.detections) metrics.detections.inc({ level: d.ruleLevel });
+        for (const d of result.detections) metrics.detections.inc({ rule_id: d.ruleId, level: d.ruleLevel });
         await store.write(result.detections);
         for (const d of result.detections) alerts.send(d);
       }

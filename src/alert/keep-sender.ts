@@ -126,6 +126,7 @@ export class AlertSender {
       if (this.#dedup.fold(fp, d.detectedAtMs, now) !== undefined) return this.#count('deduplicated', 1);
     }
     const g = newGroup(toAlertDto(d, this.#payload), d.detectedAtMs, now);
+    metrics.alertsRaised.inc({ rule_id: d.ruleId, level: d.ruleLevel });
     this.#dedup?.track(g);
     if (this.#shared && this.#dedup) {
       g.queued = true; // no sweep while the claim is in flight; repeats fold into g meanwhile

@@ -20,7 +20,9 @@ export const metrics = {
   recordsProcessed: new Counter({ name: 'otel_sigma_records_processed_total', help: 'Log records mapped and evaluated.', registers: [registry] }),
   recordsRejected: new Counter({ name: 'otel_sigma_records_rejected_total', help: 'Log records rejected (reported in partial_success).', registers: [registry] }),
   rulesEvaluated: new Counter({ name: 'otel_sigma_rule_evaluations_total', help: 'Rule evaluations performed (after logsource routing).', registers: [registry] }),
-  detections: new Counter({ name: 'otel_sigma_detections_total', help: 'Detections produced, by rule level.', labelNames: ['level'] as const, registers: [registry] }),
+  // rule_id is bounded by the ruleset (a few thousand at most, and only rules that fire appear).
+  detections: new Counter({ name: 'otel_sigma_detections_total', help: 'Detections produced, by rule and level.', labelNames: ['rule_id', 'level'] as const, registers: [registry] }),
+  alertsRaised: new Counter({ name: 'otel_sigma_alerts_raised_total', help: 'New alerts (not folded into an open one), by rule and level.', labelNames: ['rule_id', 'level'] as const, registers: [registry] }),
   errors: new Counter({ name: 'otel_sigma_errors_total', help: 'Errors by pipeline stage and stable error code.', labelNames: ['stage', 'code'] as const, registers: [registry] }),
   queueDepth: new Gauge({ name: 'otel_sigma_queue_depth', help: 'Items waiting in a bounded queue.', labelNames: ['queue'] as const, registers: [registry] }),
   storeInsertSeconds: new Histogram({ name: 'otel_sigma_store_insert_seconds', help: 'ClickHouse insert latency.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }),
