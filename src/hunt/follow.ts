@@ -83,16 +83,16 @@ export async function followHunt(o: FollowOptions): Promise<FollowStatus> {
     for (;;) {
       const page = await readPage(o.client, q, after);
       if (page.length === 0) break;
-      const todo: SignozRow[] = [];
+      const unseen: SignozRow[] = [];
       for (const r of page) {
         if (seen.has(r.id)) {
           skipped++;
           continue;
         }
-        todo.push(r);
+        unseen.push(r);
       }
-      if (todo.length > 0) {
-        let dets = evaluateRows(todo, mapper, o.ruleset.detector, Date.now());
+      if (unseen.length > 0) {
+        let dets = evaluateRows(unseen, mapper, o.ruleset.detector, Date.now());
         if (stored.size > 0) dets = dets.filter((d) => !stored.has(d.fingerprint));
         if (dets.length > 0) {
           await o.sink.write(dets);
@@ -100,13 +100,13 @@ export async function followHunt(o: FollowOptions): Promise<FollowStatus> {
           o.onStored?.(dets);
         }
         // Marked seen only once their detections are stored: a failed write re-reads them next poll.
-        for (const r of todo) {
+        for (const r of unseen) {
           const ts = BigInt(r.timestamp);
           seen.set(r.id, ts);
           if (ts > maxTs) maxTs = ts;
         }
-        fresh += todo.length;
-        rows += todo.length;
+        fresh += unseen.length;
+        rows += unseen.length;
       }
       const lastRow = page[page.length - 1]!;
       after = { bucket: lastRow.ts_bucket_start, ts: lastRow.timestamp, id: lastRow.id };

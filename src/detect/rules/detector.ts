@@ -11,7 +11,7 @@
 import type { LogsourceMapping, LogsourceVariant, SigmaEvent } from '../../map/types.ts';
 import type { Detector, RuleInfo, RuleMatch } from '../types.ts';
 import { EventView, FieldSlots, toFieldString, type FieldString } from './event-view.ts';
-import { RoutePrefilter } from './prefilter.ts';
+import { KeywordIndex, RoutePrefilter } from './prefilter.ts';
 import type { KeywordProbe, Test, Witness } from './combine.ts';
 
 /** A rule ready to run: metadata, its field names (rule-local numbering) and its test. */
@@ -90,6 +90,7 @@ export class SigmaDetector implements Detector {
   readonly #routes: Route[];
   readonly #states: RuleState[] = [];
   readonly #profile: boolean;
+  readonly #keywords = new KeywordIndex();
   #stamp = 0;
 
   constructor(placed: readonly { rule: CompiledRule; variants: readonly LogsourceVariant[] }[], opts: DetectorOptions = {}) {
@@ -116,7 +117,7 @@ export class SigmaDetector implements Detector {
     this.ruleCount = placed.length;
     this.#profile = opts.profile === true;
     if (opts.prefilter !== false) {
-      for (const route of routes.values()) route.prefilter = new RoutePrefilter(route.rules.map((r) => ({ witness: r.state.rule.witness, slots: r.slots })));
+      for (const route of routes.values()) route.prefilter = new RoutePrefilter(route.rules.map((r) => ({ witness: r.state.rule.witness, slots: r.slots })), this.#keywords);
     }
 
     const indexes = new Map<string, RouteIndex>();
@@ -173,6 +174,7 @@ export class SigmaDetector implements Detector {
   #nextStamp(): number {
     this.#stamp = (this.#stamp + 1) >>> 0;
     if (this.#stamp === 0) {
+      this.#keywords.clear();
       for (const route of this.#routes) {
         route.stamp = 0;
         route.prefilter?.clear();
