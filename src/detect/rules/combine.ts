@@ -41,8 +41,15 @@ const byCost = (ts: readonly CostedTest[]) => [...ts].sort((a, b) => a.cost - b.
 function witnessScore(w: Witness): number {
   let p = 0;
   for (const f of w) {
+    if (f.k === 'eq') {
+      // Short exact values are enumerations that most events of the logsource carry (EventID,
+      // `Initiated: 'true'`, LogonType): as a witness they fired on every network-connection
+      // event, making ~20 net_connection rules candidates of each one.
+      p += f.s.length < 6 ? 0.3 : 0.01;
+      continue;
+    }
     const short = f.s.length < 3 ? 10 : f.s.length < 5 ? 3 : 1;
-    p += (f.k === 'eq' ? 0.01 : f.k === 'ct' ? 0.05 : 0.02) * short;
+    p += (f.k === 'ct' ? 0.05 : 0.02) * short;
   }
   return p;
 }

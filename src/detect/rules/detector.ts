@@ -11,7 +11,9 @@
 import type { LogsourceMapping, LogsourceVariant, SigmaEvent } from '../../map/types.ts';
 import type { Detector, RuleInfo, RuleMatch } from '../types.ts';
 import { EventView, FieldSlots, toFieldString, type FieldString } from './event-view.ts';
-import { KeywordIndex, RoutePrefilter } from './prefilter.ts';
+import { RoutePrefilter } from './prefilter.ts';
+import { KeywordIndex } from './keywords.ts';
+import { SubstringCache } from './automata.ts';
 import type { KeywordProbe, Test, Witness } from './combine.ts';
 
 /** A rule ready to run: metadata, its field names (rule-local numbering) and its test. */
@@ -117,7 +119,8 @@ export class SigmaDetector implements Detector {
     this.ruleCount = placed.length;
     this.#profile = opts.profile === true;
     if (opts.prefilter !== false) {
-      for (const route of routes.values()) route.prefilter = new RoutePrefilter(route.rules.map((r) => ({ witness: r.state.rule.witness, slots: r.slots })), this.#keywords);
+      const cache = new SubstringCache();
+      for (const route of routes.values()) route.prefilter = new RoutePrefilter(route.rules.map((r) => ({ witness: r.state.rule.witness, slots: r.slots })), this.#keywords, cache);
     }
 
     const indexes = new Map<string, RouteIndex>();

@@ -4,16 +4,24 @@
  * grouped into classes (those that occur in some needle, one class each, A-Z folded onto a-z;
  * every other character is class 0, which no needle contains), so the table is states ×
  * classes, not states × 65536. The few non-ASCII needle characters (windash's dashes) are
- * classed through a small Map.
+ * classed through a small Map. When the table would be too big, only the shallow states (where
+ * a scan spends nearly all its steps) get dense rows.
  *
  * Why: the Map-per-branching-node automaton spent most of its time in Map lookups along suffix
- * links; the keyword scan (every value of every Windows event) and the CommandLine scan were the
- * largest items of the engine profile after the affix tries.
+ * links; the keyword scan (every value of every Windows event: one product-only rule's keywords
+ * route every Windows event through it) and the CommandLine scan were the largest items of the
+ * engine profile after the affix tries. Keyword scan 14.1% → 6.2% of samples; engine ~40k → ~52k
+ * events/s (CPU-time rate, best of 3; this 2-core machine is shared, so ±20%), 2026-11-22.
  */
 import type { Marker, Postings, SubstringIndex } from './automata.ts';
 
-/** Tables larger than this (entries) are not built; the caller keeps the sparse automaton. */
-export const DFA_MAX_ENTRIES = 4 << 20;
+/**
+ * Dense rows (states × classes entries) at most; states beyond (deeper ones: states are numbered
+ * breadth-first) keep sparse transitions and fall back along suffix links to a dense state.
+ * 2^19 entries = 2 MB: every automaton of the SigmaHQ ruleset is fully dense except the big
+ * CommandLine (5,501 needles) and hash ones, whose first few thousand states are.
+ */
+export const DFA_MAX_ENTRIES = 1 << 19;
 
 export class AsciiDfa implements SubstringIndex {
   /** ASCII character → class (A-Z share a-z's class: scanFolded needs no extra step). */
@@ -23,19 +31,24 @@ export class AsciiDfa implements SubstringIndex {
   /** Every needle is ASCII (scanFolded is only valid then). */
   readonly asciiOnly: boolean;
   readonly #k: number;
-  /** (state × k + class) → next state. */
+  /** States below this have a dense row in `delta`. */
+  readonly #dense: number;
+  /** (state × k + class) → next state, for dense states. */
   readonly #delta: Int32Array;
+  /** Sparse states: the class of their only child (-1: none or several), that child, several children, suffix link. */
+  readonly #oneCls: Int32Array;
+  readonly #oneNext: Int32Array;
+  readonly #many: (Map<number, number> | null)[];
+  readonly #fail: Int32Array;
   /** Per state: postings of every needle ending there (merged along suffix links), or null. */
   readonly #out: (Postings[] | null)[];
 
-  /** null when the table would exceed `maxEntries` (or the needles use over 254 characters). */
+  /** null when the needles use over 254 distinct characters. */
   static build(needles: ReadonlyMap<string, Postings>, maxEntries = DFA_MAX_ENTRIES): AsciiDfa | null {
     const cls = new Uint8Array(128);
     const wide = new Map<number, number>();
     let k = 1;
-    let nodes = 1;
     for (const needle of needles.keys()) {
-      nodes += needle.length;
       for (let i = 0; i < needle.length; i++) {
         let c = needle.charCodeAt(i);
         if (c >= 128) {
@@ -48,66 +61,98 @@ export class AsciiDfa implements SubstringIndex {
     }
     if (k > 255) return null;
     for (let c = 65; c <= 90; c++) cls[c] = cls[c + 32]!;
-    // nodes is an upper bound on the trie size (needle lengths summed).
-    if (nodes * k > maxEntries) return null;
-    return new AsciiDfa(needles, cls, wide, k);
+    return new AsciiDfa(needles, cls, wide, k, maxEntries);
   }
 
-  private constructor(needles: ReadonlyMap<string, Postings>, cls: Uint8Array, wide: Map<number, number>, k: number) {
+  private constructor(needles: ReadonlyMap<string, Postings>, cls: Uint8Array, wide: Map<number, number>, k: number, maxEntries: number) {
     this.#cls = cls;
     this.#wide = wide;
     this.asciiOnly = wide.size === 0;
     this.#k = k;
     const classOf = (c: number) => (c < 128 ? cls[c]! : wide.get(c)!);
-    const goto: number[] = [];
-    const grow = () => {
-      for (let j = 0; j < k; j++) goto.push(-1);
-      return goto.length / k - 1;
-    };
-    grow();
-    const out: (Postings[] | null)[] = [null];
+    // Trie (children by class), then renumbered breadth-first so dense states are the shallow ones.
+    const kids: Map<number, number>[] = [new Map<number, number>()];
+    const ends: (Postings[] | null)[] = [null];
     for (const [needle, postings] of needles) {
       let node = 0;
       for (let i = 0; i < needle.length; i++) {
-        const at = node * k + classOf(needle.charCodeAt(i));
-        let n = goto[at]!;
-        if (n < 0) {
-          n = grow();
-          out.push(null);
-          goto[at] = n;
+        const c = classOf(needle.charCodeAt(i));
+        let n = kids[node]!.get(c);
+        if (n === undefined) {
+          n = kids.length;
+          kids.push(new Map<number, number>());
+          ends.push(null);
+          kids[node]!.set(c, n);
         }
         node = n;
       }
-      (out[node] ??= []).push(postings);
+      (ends[node] ??= []).push(postings);
     }
-    const n = goto.length / k;
-    const delta = new Int32Array(n * k);
+    const n = kids.length;
+    const order = [0];
+    for (let qi = 0; qi < order.length; qi++) for (const child of kids[order[qi]!]!.values()) order.push(child);
+    const id = new Int32Array(n);
+    order.forEach((old, i) => (id[old] = i));
+    const dense = Math.max(1, Math.min(n, Math.floor(maxEntries / k)));
+    const delta = new Int32Array(dense * k);
+    const oneCls = new Int32Array(n).fill(-1);
+    const oneNext = new Int32Array(n);
+    const many = new Array<Map<number, number> | null>(n).fill(null);
     const fail = new Int32Array(n);
-    const queue: number[] = [];
-    for (let j = 0; j < k; j++) {
-      const child = goto[j]!;
-      if (child > 0) {
-        delta[j] = child;
-        queue.push(child);
-      } // else 0: back to the root
-    }
-    // Breadth-first: a state's suffix link and missing transitions come from shallower states.
-    for (let qi = 0; qi < queue.length; qi++) {
-      const node = queue[qi]!;
-      const f = fail[node]!;
-      const inherited = out[f];
-      if (inherited) out[node] = [...(out[node] ?? []), ...inherited];
-      for (let j = 0; j < k; j++) {
-        const child = goto[node * k + j]!;
-        if (child > 0) {
-          fail[child] = delta[f * k + j]!;
-          delta[node * k + j] = child;
-          queue.push(child);
-        } else delta[node * k + j] = delta[f * k + j]!;
+    const out = new Array<Postings[] | null>(n).fill(null);
+    const children = order.map((old) => [...kids[old]!].map(([c, child]) => [c, id[child]!] as const));
+    order.forEach((old, i) => (out[i] = ends[old] ?? null));
+    const step = (node: number, c: number): number => {
+      for (;;) {
+        if (node < dense) return delta[node * k + c]!;
+        if (oneCls[node] === c) return oneNext[node]!;
+        const m = many[node];
+        if (m) {
+          const to = m.get(c);
+          if (to !== undefined) return to;
+        }
+        node = fail[node]!;
       }
+    };
+    // Breadth-first (= numbering order): suffix links and fallback rows come from shallower states.
+    for (let node = 0; node < n; node++) {
+      const f = fail[node]!;
+      if (node !== 0) {
+        const inherited = out[f];
+        if (inherited) out[node] = [...(out[node] ?? []), ...inherited];
+      }
+      const ch = children[node]!;
+      for (const [c, child] of ch) fail[child] = node === 0 ? 0 : step(f, c);
+      if (node < dense) {
+        if (node !== 0) for (let j = 0; j < k; j++) delta[node * k + j] = delta[f * k + j]!;
+        for (const [c, child] of ch) delta[node * k + c] = child;
+      } else if (ch.length === 1) {
+        oneCls[node] = ch[0]![0];
+        oneNext[node] = ch[0]![1];
+      } else if (ch.length > 1) many[node] = new Map(ch);
     }
+    this.#dense = dense;
     this.#delta = delta;
+    this.#oneCls = oneCls;
+    this.#oneNext = oneNext;
+    this.#many = many;
+    this.#fail = fail;
     this.#out = out;
+  }
+
+  /** The transition from a sparse state (dense ones are read inline by the scans). */
+  #sparse(node: number, c: number): number {
+    const dense = this.#dense;
+    for (;;) {
+      if (node < dense) return this.#delta[node * this.#k + c]!;
+      if (this.#oneCls[node] === c) return this.#oneNext[node]!;
+      const m = this.#many[node];
+      if (m) {
+        const to = m.get(c);
+        if (to !== undefined) return to;
+      }
+      node = this.#fail[node]!;
+    }
   }
 
   /** Needles in `s` (already lower-cased). */
@@ -117,10 +162,12 @@ export class AsciiDfa implements SubstringIndex {
     const delta = this.#delta;
     const out = this.#out;
     const k = this.#k;
+    const dense = this.#dense;
     let node = 0;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      node = delta[node * k + (c < 128 ? cls[c]! : (wide.get(c) ?? 0))]!;
+      const x = c < 128 ? cls[c]! : (wide.get(c) ?? 0);
+      node = node < dense ? delta[node * k + x]! : this.#sparse(node, x);
       const o = out[node];
       if (o) for (let j = 0; j < o.length; j++) to.hit(o[j]!);
     }
@@ -128,24 +175,27 @@ export class AsciiDfa implements SubstringIndex {
 
   /**
    * scan(s.toLowerCase()) without the lower-cased copy, for ASCII needles only (asciiOnly):
-   * ASCII folds through the class table,
-   * other characters through toLowerCase (which may yield ASCII, e.g. U+212A Kelvin → `k`;
-   * lower-casing is per character except for final sigma, which only yields non-ASCII).
+   * ASCII folds through the class table, other characters through toLowerCase (which may yield
+   * ASCII, e.g. U+212A Kelvin → `k`; lower-casing is per character except for final sigma,
+   * which only yields non-ASCII).
    */
   scanFolded(s: string, to: Marker): void {
     const cls = this.#cls;
     const delta = this.#delta;
     const out = this.#out;
     const k = this.#k;
+    const dense = this.#dense;
     let node = 0;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      if (c < 128) node = delta[node * k + cls[c]!]!;
-      else {
+      if (c < 128) {
+        const x = cls[c]!;
+        node = node < dense ? delta[node * k + x]! : this.#sparse(node, x);
+      } else {
         const low = String.fromCharCode(c).toLowerCase();
         for (let m = 0; m < low.length; m++) {
           const d = low.charCodeAt(m);
-          node = delta[node * k + (d < 128 ? cls[d]! : 0)]!;
+          node = this.#sparse(node, d < 128 ? cls[d]! : 0);
           if (m < low.length - 1) {
             const o = out[node];
             if (o) for (let j = 0; j < o.length; j++) to.hit(o[j]!);

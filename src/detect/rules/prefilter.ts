@@ -4,29 +4,51 @@
  * `sekurlsa`. values.ts derives such a witness for every test (AND keeps the most selective
  * child's, OR the union of its children's, NOT has none). Per route, the witnesses of its rules
  * are indexed by field: exact values in a Map, prefixes in a trie walked from the value's start,
- * suffixes in a trie walked from its end, substrings in one Aho-Corasick automaton per field.
- * Keyword facts (any field contains) of all routes share one KeywordIndex, so an event's values
- * are scanned for keywords once, however many routes it meets. For an event each indexed field
- * is scanned once and the rules whose witness fired become candidates; only candidates and rules
- * without a witness are evaluated. Sound by construction: a rule that would match always has a fact that
+ * suffixes in a trie walked from its end, substrings in one Aho-Corasick automaton per field
+ * (automata.ts, dfa.ts), with a memo of each field's results by value. Keyword facts (any field
+ * contains) of all routes share one KeywordIndex (keywords.ts), so an event's values are scanned
+ * for keywords once, however many routes it meets. For an event each indexed field is scanned
+ * once and the rules whose witness fired become candidates; only candidates and rules without a
+ * witness are evaluated. Sound by construction: a rule that would match always has a fact that
  * holds, so it is always marked (test/unit/detect/prefilter.test.ts checks results are equal).
  */
-import type { FieldValue } from '../../map/types.ts';
 import type { EventView } from './event-view.ts';
-import { isAscii } from './sigma-string.ts';
 import { ANY_FIELD, type Witness } from './combine.ts';
-import { AsciiDfa } from './dfa.ts';
-import { AffixTrie, AhoCorasick, substringIndex, type Marker, type Postings, type SubstringIndex } from './automata.ts';
+import { AffixTrie, SubstringCache, type Marker, type Postings, type SubstringIndex } from './automata.ts';
+import { KeywordIndex } from './keywords.ts';
 
+/**
+ * Memo of each field's fact results by value: log fields repeat (Image, ParentImage, Channel,
+ * Company, …), and a repeated value costs one Map lookup instead of the trie walks and the
+ * substring scan. Engine ~60k → ~78k events/s on the bench mix (2026-11-22). Bounded: a memo
+ * holding MEMO_MAX_CHARS characters of keys is cleared (the SigmaHQ ruleset has 179 memos, so
+ * at most ~23 MB even if every field of every logsource saw only unique values); long values
+ * (mostly unique command lines) are not kept. The same memo for keyword leaves was slower
+ * (unique leaves — times, GUIDs, record ids — churned it and kept strings alive into the old
+ * generation) and was dropped.
+ */
+const MEMO_MAX_CHARS = 1 << 16;
+const MEMO_MAX_LENGTH = 512;
+const NO_POSTINGS: readonly Postings[] = [];
+
+class Recorder implements Marker {
+  got: Postings[] = [];
+  hit(p: Postings): void {
+    this.got.push(p);
+  }
+}
 
 interface FieldFacts {
   readonly slot: number;
+  /** Value → postings its facts produced (see MEMO_MAX_CHARS); null when the field has only exact facts. */
+  readonly memo: Map<string, readonly Postings[]> | null;
+  /** Characters of the memo's keys. */
+  memoChars: number;
   readonly eq: Map<string, Postings> | null;
   readonly sw: AffixTrie | null;
   readonly ew: AffixTrie | null;
   readonly ct: SubstringIndex | null;
 }
-
 
 export class RoutePrefilter implements Marker {
   /** Rules (positions in the route) without a witness: always evaluated. */
@@ -41,12 +63,13 @@ export class RoutePrefilter implements Marker {
   readonly #list: Int32Array;
   #count = 0;
   #stamp = 0;
+  readonly #recorder = new Recorder();
 
   /**
-   * `rules[i]`: the witness of the route's i-th rule and its slot table. `keywords` is shared by
-   * every route of a detector (a route builds its own when none is given).
+   * `rules[i]`: the witness of the route's i-th rule and its slot table. `keywords` and `cache`
+   * are shared by every route of a detector (a route makes its own when none are given).
    */
-  constructor(rules: readonly { readonly witness: Witness | null; readonly slots: Int32Array }[], keywords: KeywordIndex = new KeywordIndex()) {
+  constructor(rules: readonly { readonly witness: Witness | null; readonly slots: Int32Array }[], keywords: KeywordIndex = new KeywordIndex(), cache: SubstringCache = new SubstringCache()) {
     const always: number[] = [];
     this.#cand = new Uint32Array(rules.length);
     this.#list = new Int32Array(rules.length);
@@ -81,10 +104,12 @@ export class RoutePrefilter implements Marker {
     });
     this.#fields = [...bySlot].map(([slot, raw]) => ({
       slot,
+      memo: raw.sw.size + raw.ew.size + raw.ct.size ? new Map<string, readonly Postings[]>() : null,
+      memoChars: 0,
       eq: raw.eq.size ? raw.eq : null,
       sw: raw.sw.size ? new AffixTrie(raw.sw, false) : null,
       ew: raw.ew.size ? new AffixTrie(raw.ew, true) : null,
-      ct: substringIndex(raw.ct),
+      ct: raw.ct.size ? cache.get(raw.ct) : null,
     }));
     this.#keywords = keywords;
     for (const [needle, p] of anyField) this.#kwPostings[keywords.add(needle)] = p;
@@ -152,105 +177,34 @@ export class RoutePrefilter implements Marker {
   }
 
   #markValue(f: FieldFacts, x: string): void {
+    const memo = f.memo;
+    if (memo === null || x.length > MEMO_MAX_LENGTH) {
+      this.#markFacts(f, x, this);
+      return;
+    }
+    let got = memo.get(x);
+    if (got === undefined) {
+      const rec = this.#recorder;
+      rec.got = [];
+      this.#markFacts(f, x, rec);
+      got = rec.got.length ? rec.got : NO_POSTINGS;
+      f.memoChars += x.length;
+      if (f.memoChars > MEMO_MAX_CHARS) {
+        memo.clear();
+        f.memoChars = x.length;
+      }
+      memo.set(x, got);
+    }
+    for (let i = 0; i < got.length; i++) this.hit(got[i]!);
+  }
+
+  #markFacts(f: FieldFacts, x: string, to: Marker): void {
     if (f.eq) {
       const p = f.eq.get(x);
-      if (p) this.hit(p);
+      if (p) to.hit(p);
     }
-    if (f.sw) f.sw.walk(x, this);
-    if (f.ew) f.ew.walk(x, this);
-    if (f.ct) f.ct.scan(x, this);
-  }
-}
-
-/**
- * The keyword needles (any field contains) of every route of a detector, with one event scan
- * shared by all of them: a Windows event meets several routes with keyword rules (e.g. the
- * product-only ones), and each used to scan all of the event's values again. Needles get ids;
- * a route keeps its postings by id. ASCII needles are found in the original values folded on
- * the fly (no lower-cased copies); the others in the lower-cased values.
- */
-export class KeywordIndex implements Marker {
-  readonly #ids = new Map<string, number>();
-  #ascii: AsciiDfa | AhoCorasick | null = null;
-  #other: SubstringIndex | null = null;
-  #built = true;
-  /** Per needle id: the stamp of the last event it was found in. */
-  #seen = new Uint32Array(0);
-  #found = new Int32Array(0);
-  #count = 0;
-  #stamp = 0;
-  #scanned = 0;
-
-  /** The id of a needle (lower-cased), registering it. */
-  add(needle: string): number {
-    let id = this.#ids.get(needle);
-    if (id === undefined) {
-      id = this.#ids.size;
-      this.#ids.set(needle, id);
-      this.#built = false;
-    }
-    return id;
-  }
-
-  #build(): void {
-    const ascii = new Map<string, Postings>();
-    const other = new Map<string, Postings>();
-    for (const [needle, id] of this.#ids) (isAscii(needle) ? ascii : other).set(needle, [id]);
-    this.#ascii = ascii.size ? (AsciiDfa.build(ascii) ?? new AhoCorasick(ascii)) : null; // ASCII needles: asciiOnly, scanFolded is valid
-    this.#other = substringIndex(other);
-    this.#seen = new Uint32Array(this.#ids.size);
-    this.#found = new Int32Array(this.#ids.size);
-    this.#scanned = 0;
-    this.#built = true;
-  }
-
-  /** Ids of the needles found in the event (into `found`), computed once per stamp. */
-  scan(view: EventView, stamp: number): number {
-    if (!this.#built) this.#build();
-    if (this.#scanned === stamp) return this.#count;
-    this.#scanned = stamp;
-    this.#stamp = stamp;
-    this.#count = 0;
-    // Walks the fields directly rather than through view.allValues(): the leaf array cost
-    // 6.8% of the engine profile, more than scanning the values (bench, 2026-11-22).
-    this.#leaves(view.fields as FieldValue);
-    return this.#count;
-  }
-
-  /** Every leaf value of the event, in EventView.allValues() order and stringification. */
-  #leaves(v: FieldValue): void {
-    if (v === null) return;
-    if (typeof v === 'string') this.#scanLeaf(v);
-    else if (typeof v === 'number' || typeof v === 'boolean') this.#scanLeaf(String(v));
-    else if (Array.isArray(v)) for (const x of v as readonly FieldValue[]) this.#leaves(x);
-    else {
-      const o = v as Readonly<Record<string, FieldValue>>;
-      for (const key in o) this.#leaves(o[key]!);
-    }
-  }
-
-  #scanLeaf(x: string): void {
-    if (this.#ascii) this.#ascii.scanFolded(x, this);
-    if (this.#other) this.#other.scan(x.toLowerCase(), this);
-  }
-
-  get found(): Int32Array {
-    return this.#found;
-  }
-
-  /** Forgets every stamp (the detector's stamp counter wrapped around). */
-  clear(): void {
-    this.#seen.fill(0);
-    this.#scanned = 0;
-  }
-
-  hit(p: Postings): void {
-    for (let i = 0; i < p.length; i++) {
-      const id = p[i]!;
-      if (this.#seen[id] !== this.#stamp) {
-        this.#seen[id] = this.#stamp;
-        this.#found[this.#count++] = id;
-      }
-    }
+    if (f.sw) f.sw.walk(x, to);
+    if (f.ew) f.ew.walk(x, to);
+    if (f.ct) f.ct.scan(x, to);
   }
 }
