@@ -33,6 +33,9 @@ export class DetectPool {
       maxThreads: this.threads,
       idleTimeout: 0x7fffffff,
       maxQueue: this.maxQueue,
+      // A small young generation keeps each worker's RSS down: V8 otherwise grows it to ~130 MB while the
+      // rule YAML is parsed and keeps it (measured: a standalone engine process 380 MB → 282 MB, same speed).
+      resourceLimits: { maxYoungGenerationSizeMb: 16 },
       workerData: opts.worker,
     });
   }

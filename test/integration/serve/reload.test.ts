@@ -58,7 +58,7 @@ describe('rule reload', () => {
       assert.equal(await rulesLoaded(svc.http), 1);
       // Requests keep flowing while rules are reloaded underneath them.
       let stopTraffic = false;
-      const codes: number[] = [];
+      const codes: status[] = [];
       const traffic = (async () => {
         for (let i = 0; !stopTraffic; i++) codes.push((await sendGrpcExport(svc.grpc, authLine('Nov 22 03:00:00 web-1 sshd[1]: Connection closed by 198.51.100.1', t0 + BigInt(i)))).code);
       })();
@@ -71,7 +71,7 @@ describe('rule reload', () => {
       // 2. A change that leaves no loadable rule fails the reload: the previous two rules stay active.
       fs.writeFileSync(path.join(rulesDir, 'a.yml'), 'title: [broken\n');
       fs.writeFileSync(path.join(rulesDir, 'b.yml'), 'title: also broken\ndetection: {}\n');
-      await until('the failed reload to be logged', async () => svc.logs.some((l) => String(l['msg']).startsWith('Reload failed')));
+      await until('the failed reload to be logged', () => Promise.resolve(svc.logs.some((l) => String(l['msg']).startsWith('Reload failed'))));
       assert.equal(await rulesLoaded(svc.http), 2);
       assert.equal((await sendGrpcExport(svc.grpc, authLine(rootLogin, t0 + 2_000_000n))).code, status.OK);
 
@@ -81,7 +81,7 @@ describe('rule reload', () => {
       await until('the watcher to settle', async () => (await rulesLoaded(svc.http)) === 1);
       const reloadsBefore = svc.logs.filter((l) => l['msg'] === 'Ruleset reloaded.').length;
       svc.child.kill('SIGHUP');
-      await until('SIGHUP to reload', async () => svc.logs.filter((l) => l['msg'] === 'Ruleset reloaded.').length > reloadsBefore);
+      await until('SIGHUP to reload', () => Promise.resolve(svc.logs.filter((l) => l['msg'] === 'Ruleset reloaded.').length > reloadsBefore));
 
       stopTraffic = true;
       await traffic;
