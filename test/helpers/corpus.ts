@@ -4,11 +4,13 @@ import path from 'node:path';
 import { decodeJsonRequest } from '../../src/decode/otlp-json.ts';
 import type { LogRecordView } from '../../src/decode/types.ts';
 
-export const SHARED_SIGMA = path.resolve(import.meta.dirname, '../../../shared/sigma');
+export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+export const SHARED_SIGMA = path.resolve(REPO_ROOT, '../shared/sigma');
 export const hasCorpus = fs.existsSync(path.join(SHARED_SIGMA, 'regression/manifest.json'));
 export const ACTIVE_RULE_DIRS = ['rules', 'rules-emerging-threats', 'rules-threat-hunting', 'rules-placeholder'].map((d) => path.join(SHARED_SIGMA, d));
 
 export type Shape = 'signoz' | 'map' | 'raw';
+export const SHAPES: readonly Shape[] = ['signoz', 'map', 'raw'];
 
 export interface CorpusCase {
   readonly rule_id: string;
@@ -20,7 +22,9 @@ export interface CorpusCase {
   readonly shapes: readonly Shape[];
 }
 
+/** The manifest's cases; none when ../shared is absent. */
 export function loadManifest(): CorpusCase[] {
+  if (!hasCorpus) return [];
   const m = JSON.parse(fs.readFileSync(path.join(SHARED_SIGMA, 'regression/manifest.json'), 'utf8')) as { cases: CorpusCase[] };
   return m.cases;
 }

@@ -13,21 +13,21 @@ import { loadRuleset, type Ruleset } from '../../src/detect/ruleset.ts';
 import { loadLogsourceMapping } from '../../src/map/logsource-mapping.ts';
 import { createRecordMapper } from '../../src/map/map-records.ts';
 import type { LogsourceMapping, SigmaEvent } from '../../src/map/types.ts';
-import { corpusCases, corpusRecords, HAVE_CORPUS, SIGMA_DIR, type CorpusCase, type Shape } from '../unit/map/corpus.ts';
+import { loadManifest, caseRecords, hasCorpus, SHARED_SIGMA, type CorpusCase, type Shape } from '../helpers/corpus.ts';
 
 const RULE_TREES = ['rules', 'rules-emerging-threats', 'rules-threat-hunting', 'rules-placeholder'];
-const SKIP_NOTE = HAVE_CORPUS ? '' : ' (skipped: ../shared/sigma/regression is absent)';
+const SKIP_NOTE = hasCorpus ? '' : ' (skipped: ../shared/sigma/regression is absent)';
 
 let mapping: LogsourceMapping;
 let ruleset: Ruleset;
 
-describe(`SigmaHQ regression corpus: each case's rule fires in every listed shape${SKIP_NOTE}`, { skip: !HAVE_CORPUS }, () => {
+describe(`SigmaHQ regression corpus: each case's rule fires in every listed shape${SKIP_NOTE}`, { skip: !hasCorpus }, () => {
   before(() => {
     mapping = loadLogsourceMapping();
-    ruleset = loadRuleset({ paths: RULE_TREES.map((t) => join(SIGMA_DIR, t)), mapping, placeholders: {} });
+    ruleset = loadRuleset({ paths: RULE_TREES.map((t) => join(SHARED_SIGMA, t)), mapping, placeholders: {} });
   });
 
-  const cases = corpusCases();
+  const cases = loadManifest();
   const results: { c: CorpusCase; shape: Shape; ok: boolean }[] = [];
 
   for (const c of cases) {
@@ -35,7 +35,7 @@ describe(`SigmaHQ regression corpus: each case's rule fires in every listed shap
       test(`${c.rule_file} [${shape}]`, () => {
         const want = c.match_count ?? 1;
         const mapper = createRecordMapper({ mapping });
-        const events = mapper.map(corpusRecords(c, shape)).map((m) => m.event);
+        const events = mapper.map(caseRecords(c, shape)).map((m) => m.event);
         let fired = 0;
         for (const e of events) fired += ruleset.detector.evaluate(e).filter((m) => m.rule.id === c.rule_id).length;
         results.push({ c, shape, ok: fired >= want });

@@ -10,14 +10,14 @@ import { combinedPrefilter, convertRuleFiles } from '../../../src/convert/conver
 import { loadRuleset } from '../../../src/detect/ruleset.ts';
 import { runHunt } from '../../../src/hunt/hunt.ts';
 import { loadLogsourceMapping } from '../../../src/map/logsource-mapping.ts';
-import { SIGMA_DIR } from '../../unit/map/corpus.ts';
+import { SHARED_SIGMA } from '../../helpers/corpus.ts';
 import { corpusRows, corpusRuleset, detectionsTable, openStore, streamDetections } from './setup.ts';
 import { createLogsTable, insertRows, signozRow } from './signoz-table.ts';
 
 const copies = Number(process.argv[2] ?? 40);
 const all = process.argv[3] === 'all';
 const mapping = loadLogsourceMapping();
-const rs = all ? loadRuleset({ paths: ['rules', 'rules-emerging-threats', 'rules-threat-hunting', 'rules-placeholder'].map((d) => join(SIGMA_DIR, d)), mapping, placeholders: {} }) : corpusRuleset(mapping);
+const rs = all ? loadRuleset({ paths: ['rules', 'rules-emerging-threats', 'rules-threat-hunting', 'rules-placeholder'].map((d) => join(SHARED_SIGMA, d)), mapping, placeholders: {} }) : corpusRuleset(mapping);
 const base = corpusRows();
 const records = [];
 const rows = [];

@@ -9,11 +9,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { corpusCases, HAVE_CORPUS, REPO_ROOT, SIGMA_DIR } from '../../unit/map/corpus.ts';
+import { loadManifest, hasCorpus, REPO_ROOT, SHARED_SIGMA } from '../../helpers/corpus.ts';
 
 const run = promisify(execFile);
 const BIN = join(REPO_ROOT, 'bin/otel-sigma.js');
-const SKIP = HAVE_CORPUS ? '' : ' (skipped: ../shared/sigma/regression is absent)';
+const SKIP = hasCorpus ? '' : ' (skipped: ../shared/sigma/regression is absent)';
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -25,8 +25,8 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   }
 }
 
-describe(`hunt and convert commands${SKIP}`, { skip: !HAVE_CORPUS }, () => {
-  const ruleFiles = [...new Set(corpusCases().slice(0, 25).map((c) => join(SIGMA_DIR, c.rule_file)))];
+describe(`hunt and convert commands${SKIP}`, { skip: !hasCorpus }, () => {
+  const ruleFiles = [...new Set(loadManifest().slice(0, 25).map((c) => join(SHARED_SIGMA, c.rule_file)))];
 
   test('convert --json: one object per rule with its SQL and translation', async () => {
     const r = await cli(['convert', '--target', 'clickhouse', '--json', ...ruleFiles.slice(0, 5)]);

@@ -15,11 +15,11 @@ import { QUERY_SIZE } from '../../../src/hunt/reader.ts';
 import { loadLogsourceMapping } from '../../../src/map/logsource-mapping.ts';
 import type { LogsourceMapping } from '../../../src/map/types.ts';
 import type { ClickHouseHandle } from '../../../src/store/client.ts';
-import { corpusCases, HAVE_CORPUS, SIGMA_DIR } from '../../unit/map/corpus.ts';
+import { loadManifest, hasCorpus, SHARED_SIGMA } from '../../helpers/corpus.ts';
 import { corpusRows, corpusRuleset, detectionsTable, openStore, streamDetections, type CorpusRow } from './setup.ts';
 import { createLogsTable, insertRows, signozRow, type StoredRow } from './signoz-table.ts';
 
-const SKIP = HAVE_CORPUS ? '' : ' (skipped: ../shared/sigma/regression is absent)';
+const SKIP = hasCorpus ? '' : ' (skipped: ../shared/sigma/regression is absent)';
 let store: { ch: ClickHouseHandle; cleanup: () => Promise<void> };
 let mapping: LogsourceMapping;
 let rs: Ruleset;
@@ -44,7 +44,7 @@ function noiseRows(): StoredRow[] {
   return out;
 }
 
-describe(`convert --target clickhouse over the regression corpus${SKIP}`, { skip: !HAVE_CORPUS }, () => {
+describe(`convert --target clickhouse over the regression corpus${SKIP}`, { skip: !hasCorpus }, () => {
   before(async () => {
     store = openStore('otel-sigma-convert-');
     mapping = loadLogsourceMapping();
@@ -55,7 +55,7 @@ describe(`convert --target clickhouse over the regression corpus${SKIP}`, { skip
     for (const x of rows) {
       for (const id of new Set(streamDetections([x.record], rs, mapping).map((d) => d.ruleId))) matchedBy.set(id, [...(matchedBy.get(id) ?? []), x]);
     }
-    converted = new Map(convertRuleFiles(corpusCases().map((c) => join(SIGMA_DIR, c.rule_file)), mapping).map((c) => [c.id, c]));
+    converted = new Map(convertRuleFiles(loadManifest().map((c) => join(SHARED_SIGMA, c.rule_file)), mapping).map((c) => [c.id, c]));
     // Rows that are no case's events (other logs a SigNoz table holds): the prefilter should drop them.
     await insertRows(store.ch.client, noiseRows());
     // Every rule's SQL in one query (one column per rule): the same conditions ruleQuery() puts in WHERE.
@@ -76,7 +76,7 @@ describe(`convert --target clickhouse over the regression corpus${SKIP}`, { skip
   after(async () => store?.cleanup());
 
   const stats = { cases: 0, narrowed: 0, exact: 0, returned: 0, total: 0 };
-  for (const c of corpusCases()) {
+  for (const c of loadManifest()) {
     test(`${c.rule_file}: the SQL returns every row the rule matches`, () => {
       const conv = converted.get(c.rule_id);
       assert.ok(conv, 'rule converted');
@@ -94,7 +94,7 @@ describe(`convert --target clickhouse over the regression corpus${SKIP}`, { skip
   }
 
   test('the query convert prints runs and returns the rule\'s rows', async () => {
-    const c = corpusCases()[0]!;
+    const c = loadManifest()[0]!;
     const conv = converted.get(c.rule_id)!;
     const r = await store.ch.client.query({ query: ruleQuery(conv), format: 'JSONEachRow', clickhouse_settings: QUERY_SIZE });
     const ids = new Set((await r.json<{ id: string }>()).map((x) => x.id));

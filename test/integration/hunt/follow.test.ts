@@ -10,11 +10,11 @@ import { huntFingerprints } from '../../../src/hunt/reader.ts';
 import { loadLogsourceMapping } from '../../../src/map/logsource-mapping.ts';
 import type { LogsourceMapping } from '../../../src/map/types.ts';
 import type { ClickHouseHandle } from '../../../src/store/client.ts';
-import { HAVE_CORPUS } from '../../unit/map/corpus.ts';
+import { hasCorpus } from '../../helpers/corpus.ts';
 import { corpusRows, corpusRuleset, detectionsTable, multiset, openStore, streamDetections, type CorpusRow } from './setup.ts';
 import { createLogsTable, insertRows, signozRow } from './signoz-table.ts';
 
-const SKIP = HAVE_CORPUS ? '' : ' (skipped: ../shared/sigma/regression is absent)';
+const SKIP = hasCorpus ? '' : ' (skipped: ../shared/sigma/regression is absent)';
 const SEC = 1_000_000_000n;
 
 let store: { ch: ClickHouseHandle; cleanup: () => Promise<void> };
@@ -22,7 +22,7 @@ let mapping: LogsourceMapping;
 let rs: Ruleset;
 let rows: CorpusRow[];
 
-describe(`hunt --follow${SKIP}`, { skip: !HAVE_CORPUS }, () => {
+describe(`hunt --follow${SKIP}`, { skip: !hasCorpus }, () => {
   before(async () => {
     store = openStore('otel-sigma-follow-');
     mapping = loadLogsourceMapping();

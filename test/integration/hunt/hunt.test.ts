@@ -13,11 +13,11 @@ import { runHunt, type HuntResult } from '../../../src/hunt/hunt.ts';
 import { loadLogsourceMapping } from '../../../src/map/logsource-mapping.ts';
 import type { LogsourceMapping } from '../../../src/map/types.ts';
 import type { ClickHouseHandle } from '../../../src/store/client.ts';
-import { HAVE_CORPUS } from '../../unit/map/corpus.ts';
+import { hasCorpus } from '../../helpers/corpus.ts';
 import { corpusRows, corpusRuleset, detectionKey, detectionsTable, multiset, openStore, streamDetections, type CorpusRow } from './setup.ts';
 import { createLogsTable, insertRows } from './signoz-table.ts';
 
-const SKIP = HAVE_CORPUS ? '' : ' (skipped: ../shared/sigma/regression is absent)';
+const SKIP = hasCorpus ? '' : ' (skipped: ../shared/sigma/regression is absent)';
 const FROM = 0n;
 const TO = 9_000_000_000_000_000_000n;
 
@@ -37,7 +37,7 @@ async function stored(table: string): Promise<StoredDetection[]> {
   return r.json<StoredDetection>();
 }
 
-describe(`hunt over SigNoz logs_v2${SKIP}`, { skip: !HAVE_CORPUS }, () => {
+describe(`hunt over SigNoz logs_v2${SKIP}`, { skip: !hasCorpus }, () => {
   before(async () => {
     store = openStore('otel-sigma-hunt-');
     mapping = loadLogsourceMapping();

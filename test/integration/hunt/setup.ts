@@ -12,7 +12,7 @@ import { buildDetection } from '../../../src/detect/build-detection.ts';
 import { openClickHouse, type ClickHouseHandle } from '../../../src/store/client.ts';
 import { migrate } from '../../../src/store/migrations.ts';
 import { DetectionWriter } from '../../../src/store/detection-writer.ts';
-import { corpusCases, corpusRecords, SIGMA_DIR, type CorpusCase, type Shape } from '../../unit/map/corpus.ts';
+import { loadManifest, caseRecords, SHARED_SIGMA, type CorpusCase, type Shape } from '../../helpers/corpus.ts';
 import { signozRow, type StoredRow } from './signoz-table.ts';
 
 export interface CorpusRow {
@@ -42,17 +42,17 @@ export async function detectionsTable(ch: ClickHouseHandle, table: string): Prom
 /** Every record of every case in every shape it lists, as SigNoz would store it. */
 export function corpusRows(shapes: readonly Shape[] = ['signoz', 'map', 'raw']): CorpusRow[] {
   const out: CorpusRow[] = [];
-  for (const c of corpusCases()) {
+  for (const c of loadManifest()) {
     for (const shape of shapes) {
       if (!c.shapes.includes(shape)) continue;
-      for (const record of corpusRecords(c, shape)) out.push({ c, shape, record, row: signozRow(record) });
+      for (const record of caseRecords(c, shape)) out.push({ c, shape, record, row: signozRow(record) });
     }
   }
   return out;
 }
 
 export function corpusRuleset(mapping: LogsourceMapping = loadLogsourceMapping()): Ruleset {
-  const files = [...new Set(corpusCases().map((c) => join(SIGMA_DIR, c.rule_file)))];
+  const files = [...new Set(loadManifest().map((c) => join(SHARED_SIGMA, c.rule_file)))];
   return loadRuleset({ paths: files, mapping, placeholders: {} });
 }
 

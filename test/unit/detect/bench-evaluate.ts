@@ -10,19 +10,19 @@ import type { SigmaDetector } from '../../../src/detect/rules/detector.ts';
 import { loadLogsourceMapping } from '../../../src/map/logsource-mapping.ts';
 import { createRecordMapper } from '../../../src/map/map-records.ts';
 import type { SigmaEvent } from '../../../src/map/types.ts';
-import { corpusCases, corpusRecords, HAVE_CORPUS, SIGMA_DIR } from '../map/corpus.ts';
+import { loadManifest, caseRecords, hasCorpus, SHARED_SIGMA } from '../../helpers/corpus.ts';
 
-if (!HAVE_CORPUS) {
+if (!hasCorpus) {
   console.error('../shared/sigma/regression is missing');
   process.exit(1);
 }
 const seconds = Number(process.argv[2] ?? 3);
 const mapping = loadLogsourceMapping();
-const paths = ['rules', 'rules-emerging-threats', 'rules-threat-hunting', 'rules-placeholder'].map((d) => path.join(SIGMA_DIR, d));
+const paths = ['rules', 'rules-emerging-threats', 'rules-threat-hunting', 'rules-placeholder'].map((d) => path.join(SHARED_SIGMA, d));
 
 const mapper = createRecordMapper({ mapping });
 const events: SigmaEvent[] = [];
-for (const c of corpusCases()) for (const shape of c.shapes) for (const { event } of mapper.map(corpusRecords(c, shape))) events.push(event);
+for (const c of loadManifest()) for (const shape of c.shapes) for (const { event } of mapper.map(caseRecords(c, shape))) events.push(event);
 
 for (const prefilter of [true, false]) {
   const t0 = performance.now();

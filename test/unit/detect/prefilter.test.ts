@@ -13,7 +13,7 @@ import { RoutePrefilter } from '../../../src/detect/rules/prefilter.ts';
 import { ANY_FIELD, type Witness } from '../../../src/detect/rules/combine.ts';
 import { loadLogsourceMapping } from '../../../src/map/logsource-mapping.ts';
 import type { FieldValue, SigmaEvent } from '../../../src/map/types.ts';
-import { corpusCases, corpusRecords, HAVE_CORPUS } from '../map/corpus.ts';
+import { loadManifest, caseRecords, hasCorpus } from '../../helpers/corpus.ts';
 import { createRecordMapper } from '../../../src/map/map-records.ts';
 import { load, ruleYaml } from './helpers.ts';
 
@@ -142,13 +142,13 @@ void describe('prefilter soundness', () => {
     assert.ok(sameResults(on, off, events) > 50);
   });
 
-  void test('regression corpus events', { skip: HAVE_CORPUS && HAVE_SIGMA ? false : 'corpus not present' }, () => {
+  void test('regression corpus events', { skip: hasCorpus && HAVE_SIGMA ? false : 'corpus not present' }, () => {
     const mapping = loadLogsourceMapping();
     const paths = ['rules', 'rules-emerging-threats', 'rules-threat-hunting'].map((d) => path.join(SIGMA, d));
     const on = loadRuleset({ paths, mapping });
     const off = loadRuleset({ paths, mapping, prefilter: false });
     const mapper = createRecordMapper({ mapping });
-    const events = corpusCases().flatMap((c) => c.shapes.flatMap((s) => mapper.map(corpusRecords(c, s)).map((m) => m.event)));
+    const events = loadManifest().flatMap((c) => c.shapes.flatMap((s) => mapper.map(caseRecords(c, s)).map((m) => m.event)));
     assert.ok(sameResults(on, off, events) >= 154);
   });
 });

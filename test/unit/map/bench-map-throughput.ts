@@ -4,13 +4,13 @@
  */
 import type { LogRecordView } from '../../../src/decode/types.ts';
 import { createRecordMapper } from '../../../src/map/map-records.ts';
-import { corpusCases, corpusRecords, HAVE_CORPUS, SHAPES } from './corpus.ts';
+import { loadManifest, caseRecords, hasCorpus, SHAPES } from '../../helpers/corpus.ts';
 
-if (!HAVE_CORPUS) {
+if (!hasCorpus) {
   console.log('../shared/sigma/regression is absent: nothing to measure');
   process.exit(0);
 }
-const c = corpusCases().find((x) => x.case_dir.includes('/process_creation/'))!;
+const c = loadManifest().find((x) => x.case_dir.includes('/process_creation/'))!;
 const mapper = createRecordMapper();
 
 function measure(label: string, r: LogRecordView): void {
@@ -27,6 +27,6 @@ function measure(label: string, r: LogRecordView): void {
   console.log(`${label.padEnd(28)} median ${Math.round(rates[2]!).toLocaleString('en')} records/s (best ${Math.round(rates[4]!).toLocaleString('en')})`);
 }
 
-for (const shape of SHAPES) measure(`Sysmon EID 1, ${shape}`, corpusRecords(c, shape)[0]!);
+for (const shape of SHAPES) measure(`Sysmon EID 1, ${shape}`, caseRecords(c, shape)[0]!);
 const cloudtrail = JSON.stringify({ eventVersion: '1.09', eventSource: 'iam.amazonaws.com', eventName: 'CreateAccessKey', eventType: 'AwsApiCall', userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::1:user/a' }, requestParameters: { userName: 'b' } });
-measure('generic, JSON string body', { ...corpusRecords(c, 'map')[0]!, body: cloudtrail });
+measure('generic, JSON string body', { ...caseRecords(c, 'map')[0]!, body: cloudtrail });

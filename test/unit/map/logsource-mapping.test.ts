@@ -7,9 +7,9 @@ import { parse } from 'yaml';
 import { loadLogsourceMapping, SHIPPED_LOGSOURCE_DIR } from '../../../src/map/logsource-mapping.ts';
 import type { LogsourceEntry, LogsourceMapping } from '../../../src/map/types.ts';
 import { isPipelineError } from '../../../src/errors.ts';
-import { HAVE_CORPUS, SIGMA_DIR } from './corpus.ts';
+import { hasCorpus, SHARED_SIGMA } from '../../helpers/corpus.ts';
 
-const SKIP_NOTE = HAVE_CORPUS ? '' : ' (skipped: ../shared/sigma is absent)';
+const SKIP_NOTE = hasCorpus ? '' : ' (skipped: ../shared/sigma is absent)';
 let dir = '';
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'otel-sigma-logsource-'));
@@ -54,8 +54,8 @@ describe('loadLogsourceMapping: shipped data', () => {
     assert.deepEqual(m.fallback.when, { '@source': ['generic'] });
   });
 
-  test(`every thor.yml Windows logsource has an entry with the same channel and EventIDs${SKIP_NOTE}`, { skip: !HAVE_CORPUS }, () => {
-    const thor = parse(readFileSync(join(SIGMA_DIR, 'tests/thor.yml'), 'utf8')) as {
+  test(`every thor.yml Windows logsource has an entry with the same channel and EventIDs${SKIP_NOTE}`, { skip: !hasCorpus }, () => {
+    const thor = parse(readFileSync(join(SHARED_SIGMA, 'tests/thor.yml'), 'utf8')) as {
       logsources: Record<string, { product?: string; category?: string; service?: string; conditions?: Record<string, unknown>; sources?: string[] }>;
     };
     for (const [name, ls] of Object.entries(thor.logsources)) {
@@ -75,13 +75,13 @@ describe('loadLogsourceMapping: shipped data', () => {
     }
   });
 
-  test(`every logsource SigmaHQ rules use has an entry, except Linux/macOS (linux.yaml) and ETW-only file_access/file_rename${SKIP_NOTE}`, { skip: !HAVE_CORPUS }, () => {
+  test(`every logsource SigmaHQ rules use has an entry, except Linux/macOS (linux.yaml) and ETW-only file_access/file_rename${SKIP_NOTE}`, { skip: !hasCorpus }, () => {
     const missing = new Set<string>();
     let rules = 0;
     for (const tree of ['rules', 'rules-emerging-threats', 'rules-threat-hunting', 'rules-placeholder']) {
-      for (const f of readdirSync(join(SIGMA_DIR, tree), { recursive: true, encoding: 'utf8' })) {
+      for (const f of readdirSync(join(SHARED_SIGMA, tree), { recursive: true, encoding: 'utf8' })) {
         if (!f.endsWith('.yml')) continue;
-        const ls = logsourceOf(readFileSync(join(SIGMA_DIR, tree, f), 'utf8'));
+        const ls = logsourceOf(readFileSync(join(SHARED_SIGMA, tree, f), 'utf8'));
         rules++;
         if (ls.product === 'linux' || ls.product === 'macos') continue;
         if (ls.product === 'windows' && (ls.category === 'file_access' || ls.category === 'file_rename')) continue;

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import type { LogRecordView } from '../../../../src/decode/types.ts';
 import { createRecordMapper } from '../../../../src/map/map-records.ts';
 import type { SigmaEvent } from '../../../../src/map/types.ts';
-import { corpusCases, corpusRecords, HAVE_CORPUS, type CorpusCase } from '../corpus.ts';
+import { loadManifest, caseRecords, hasCorpus, type CorpusCase } from '../../../helpers/corpus.ts';
 
 const mapper = createRecordMapper();
-const skip = !HAVE_CORPUS;
-const SKIP_NOTE = HAVE_CORPUS ? '' : ' (skipped: ../shared/sigma/regression is absent)';
+const skip = !hasCorpus;
+const SKIP_NOTE = hasCorpus ? '' : ' (skipped: ../shared/sigma/regression is absent)';
 
 /** Windows fields only (dotted names are attributes), strings trimmed: the corpus's XML lost trailing spaces the map shape kept. */
 function windowsFields(e: SigmaEvent): Record<string, unknown> {
@@ -27,7 +27,7 @@ function windowsFields(e: SigmaEvent): Record<string, unknown> {
 }
 
 function mapCase(c: CorpusCase, shape: 'signoz' | 'map' | 'raw'): SigmaEvent[] {
-  return mapper.map(corpusRecords(c, shape)).map((m) => m.event);
+  return mapper.map(caseRecords(c, shape)).map((m) => m.event);
 }
 
 function record(body: LogRecordView['body'], resource: Record<string, string> = {}): LogRecordView {
@@ -48,7 +48,7 @@ function record(body: LogRecordView['body'], resource: Record<string, string> = 
 }
 
 describe(`Windows shapes: same Sigma fields from signoz, map and raw${SKIP_NOTE}`, { skip }, () => {
-  const cases = corpusCases();
+  const cases = loadManifest();
 
   test(`every corpus event maps to a Windows event with identical fields in every shape (${cases.length} cases)`, () => {
     let events = 0;
