@@ -78,7 +78,7 @@ function openEmbedded(dataDir: string): ClickHouseClient {
       throw new PipelineError(
         ErrorCode.STORE,
         `The embedded ClickHouse data directory ${dir} is held by another otel-sigma process (pid ${holder}, e.g. a running \`otel-sigma serve\`). ` +
-          'Stop that process, point this one at a different data directory, or configure clickhouse.url so both use a ClickHouse server.',
+          'Stop that process, point this one at a different data directory, or set storage.clickhouse_url (--clickhouse-url) so both use a ClickHouse server.',
         false,
         { cause },
       );

@@ -86,8 +86,8 @@ export class DetectionWriter {
 
   constructor(opts: DetectionWriterOptions) {
     this.#client = opts.client;
-    const database = assertIdentifier('clickhouse.database', opts.database ?? 'otel_sigma');
-    const table = assertIdentifier('clickhouse.table', opts.table ?? 'detections');
+    const database = assertIdentifier('storage.database', opts.database ?? 'otel_sigma');
+    const table = assertIdentifier('storage.table', opts.table ?? 'detections');
     this.#target = `${database}.${table}`;
     this.#batchRows = positive('batchRows', opts.batchRows ?? 5000);
     this.#flushIntervalMs = positive('flushIntervalMs', opts.flushIntervalMs ?? 200);

@@ -36,8 +36,8 @@ export interface MigrateResult {
 }
 
 export async function migrate(client: ClickHouseClient, opts: SchemaOptions): Promise<MigrateResult> {
-  const database = assertIdentifier('clickhouse.database', opts.database);
-  const table = assertIdentifier('clickhouse.table', opts.table);
+  const database = assertIdentifier('storage.database', opts.database);
+  const table = assertIdentifier('storage.table', opts.table);
   if (!Number.isInteger(opts.ttlDays) || opts.ttlDays < 0) {
     throw new Error(`"clickhouse.ttl_days" is ${opts.ttlDays}; expected an integer >= 0 (0 = keep forever)`);
   }

@@ -93,8 +93,8 @@ void describe('migrate', () => {
   });
 
   void test('rejects names that are not identifiers and bad TTLs before touching ClickHouse', async () => {
-    await assert.rejects(migrate(ch.client, { database: 'x; DROP TABLE y', table: 'detections', ttlDays: 0 }), /clickhouse\.database/);
-    await assert.rejects(migrate(ch.client, { database: 'ok', table: '1bad', ttlDays: 0 }), /clickhouse\.table/);
+    await assert.rejects(migrate(ch.client, { database: 'x; DROP TABLE y', table: 'detections', ttlDays: 0 }), /storage\.database/);
+    await assert.rejects(migrate(ch.client, { database: 'ok', table: '1bad', ttlDays: 0 }), /storage\.table/);
     await assert.rejects(migrate(ch.client, { database: 'ok', table: 'ok', ttlDays: -1 }), /ttl_days/);
     await assert.rejects(migrate(ch.client, { database: 'ok', table: 'ok', ttlDays: 1.5 }), /ttl_days/);
     const dbs = await rows<{ name: string }>("SELECT name FROM system.databases WHERE name = 'ok'");
