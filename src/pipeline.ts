@@ -20,7 +20,8 @@ import { DetectionWriter } from './store/detection-writer.ts';
 import { migrate } from './store/migrations.ts';
 import type { Logger } from './telemetry/logger.ts';
 import { metrics, startDefaultMetrics } from './telemetry/metrics.ts';
-import { clickHouseFromConfig, rulesetFromConfig, workerConfigFrom } from './config/from-config.ts';
+import { clickHouseFromConfig, workerConfigFrom } from './config/from-config.ts';
+import type { RulesetSummary } from './detect/task.ts';
 
 export interface Service {
   readonly grpcAddress: string;
@@ -35,17 +36,22 @@ export interface Service {
 }
 
 /**
- * `ruleCount` is what the main thread validated; the compiled rules themselves live only in the workers
- * (each compiles its own copy), so the main thread keeps no detector.
+ * The compiled rules live only in the workers (each compiles its own copy while storage opens); the main
+ * thread never compiles them, it logs what the workers report. Rejects with ERR_RULE_LOAD, before
+ * anything listens, when no rule loads.
  */
-export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, ruleCount: number, log: Logger): Promise<Service> {
+export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, log: Logger): Promise<Service> {
   startDefaultMetrics();
-  metrics.rulesLoaded.set(ruleCount);
 
-  // store
-  const ch: ClickHouseHandle = clickHouseFromConfig(cfg, sec);
-  const stopOnFailure: (() => Promise<void>)[] = [() => ch.close()];
+  // detect: the workers compile in the background while storage opens
+  let pool = new DetectPool({ threads: cfg.workers.threads, maxQueue: cfg.workers.max_queue, worker: workerConfigFrom(cfg) });
+  const compiled = pool.warmUp();
+  compiled.catch(() => undefined); // awaited below; a failure must not surface as unhandled meanwhile
+  const stopOnFailure: (() => Promise<void>)[] = [() => pool.close()];
   try {
+    // store
+    const ch: ClickHouseHandle = clickHouseFromConfig(cfg, sec);
+    stopOnFailure.unshift(() => ch.close());
     await migrate(ch.client, { database: cfg.storage.database, table: cfg.storage.table, ttlDays: cfg.storage.ttl_days });
     const store = new DetectionWriter({
       client: ch.client,
@@ -83,12 +89,14 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
     await alerts.ready();
     stopOnFailure.unshift(() => alerts.close(5_000));
 
-    // detect
-    let pool = new DetectPool({ threads: cfg.workers.threads, maxQueue: cfg.workers.max_queue, worker: workerConfigFrom(cfg) });
-    stopOnFailure.unshift(() => pool.close());
-    await pool.warmUp();
-    let activeRules = ruleCount;
-    log.info({ threads: pool.threads, maxQueue: pool.maxQueue, rules: ruleCount }, 'Detection workers ready.');
+    const summary = await compiled;
+    logRulesetSummary(log, summary);
+    if (summary.loaded === 0) {
+      throw new PipelineError(ErrorCode.RULE_LOAD, `no rules loaded (${summary.rejected} rejected) from ${cfg.rules.paths.join(', ') || 'no paths'}; nothing to detect. Check --rules.`, false);
+    }
+    let activeRules = summary.loaded;
+    metrics.rulesLoaded.set(activeRules);
+    log.info({ threads: pool.threads, maxQueue: pool.maxQueue, rules: activeRules }, 'Detection workers ready.');
 
     let closing = false;
     const memory = startMemoryLimiter(cfg.receiver.memory_limit_mib * 1024 * 1024);
@@ -148,21 +156,17 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
 
     let reloading: Promise<{ ok: true; rules: number } | { ok: false; reason: string }> | undefined;
     const reload = async (): Promise<{ ok: true; rules: number } | { ok: false; reason: string }> => {
-      const t0 = performance.now();
-      let next: { loaded: number; rejected: number; rules: number };
-      try {
-        const rs = rulesetFromConfig(cfg);
-        next = { loaded: rs.loaded, rejected: rs.rejected, rules: rs.rules.length };
-      } catch (err) {
-        return { ok: false, reason: `rules could not be loaded: ${(err as Error).message}` };
-      }
-      if (next.rules === 0) return { ok: false, reason: `no rule loaded (${next.rejected} rejected); keeping the previous ${activeRules} rules` };
       const fresh = new DetectPool({ threads: cfg.workers.threads, maxQueue: cfg.workers.max_queue, worker: workerConfigFrom(cfg) });
+      let next: RulesetSummary;
       try {
-        await fresh.warmUp();
+        next = await fresh.warmUp();
       } catch (err) {
         await fresh.close().catch(() => undefined);
         return { ok: false, reason: (err as Error).message };
+      }
+      if (next.loaded === 0) {
+        await fresh.close().catch(() => undefined);
+        return { ok: false, reason: `no rule loaded (${next.rejected} rejected); keeping the previous ${activeRules} rules` };
       }
       if (closing) {
         await fresh.close();
@@ -170,11 +174,11 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
       }
       const old = pool;
       pool = fresh;
-      activeRules = next.rules;
-      metrics.rulesLoaded.set(next.rules);
+      activeRules = next.loaded;
+      metrics.rulesLoaded.set(next.loaded);
       await old.close(); // finishes what was already queued on it
-      log.info({ stage: 'rules', loaded: next.loaded, rejected: next.rejected, ms: Math.round(performance.now() - t0) }, 'Rules reloaded.');
-      return { ok: true, rules: next.rules };
+      logRulesetSummary(log, next);
+      return { ok: true, rules: next.loaded };
     };
 
     let closed: Promise<void> | undefined;
@@ -199,4 +203,11 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
     for (const stop of stopOnFailure) await stop().catch(() => undefined);
     throw err;
   }
+}
+
+/** Every rule problem the workers reported (the first 50), then the counts. */
+function logRulesetSummary(log: Logger, s: RulesetSummary): void {
+  for (const p of s.errors) log.warn({ stage: 'rules', file: p.file, line: p.line, code: ErrorCode.RULE_LOAD }, p.reason);
+  if (s.errorCount > s.errors.length) log.warn({ stage: 'rules' }, `${s.errorCount - s.errors.length} more rule problems; run "otel-sigma rules check" to see them all.`);
+  log.info({ stage: 'rules', loaded: s.loaded, rejected: s.rejected, skipped: s.skipped, ms: s.compileMs }, 'Rules loaded.');
 }

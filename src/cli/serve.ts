@@ -1,11 +1,9 @@
 /** `otel-sigma serve`: validate everything, then listen; after that, never exit except on a signal. */
 import { loadConfig, redactConfig } from '../config/load.ts';
 import { securityFromConfig } from '../config/tls.ts';
-import { isPipelineError } from '../errors.ts';
+import { ErrorCode, isPipelineError } from '../errors.ts';
 import { startService } from '../pipeline.ts';
-import { createLogger, type Logger } from '../telemetry/logger.ts';
-import type { Config } from '../config/schema.ts';
-import { rulesetFromConfig } from '../config/from-config.ts';
+import { createLogger } from '../telemetry/logger.ts';
 import { watchRules } from '../detect/rule-watch.ts';
 
 export async function runServe(configFile: string | undefined, flags: Record<string, string | string[] | undefined>): Promise<number> {
@@ -22,18 +20,14 @@ export async function runServe(configFile: string | undefined, flags: Record<str
   log = createLogger(cfg.logging.level);
   log.info({ config: redactConfig(cfg) }, 'Configuration loaded.');
 
-  const ruleCount = validateRules(cfg, log);
-  if (ruleCount === 0) {
-    log.fatal({ paths: cfg.rules.paths }, 'No rules loaded; nothing to detect. Check --rules.');
-    return 2;
-  }
-
   let service;
   try {
-    service = await startService(cfg, sec, ruleCount, log);
+    service = await startService(cfg, sec, log);
   } catch (err) {
-    log.fatal({ code: isPipelineError(err) ? err.code : 'ERR_INTERNAL', err }, `Cannot start: ${(err as Error).message}`);
-    return 1;
+    const code = isPipelineError(err) ? err.code : 'ERR_INTERNAL';
+    log.fatal({ code, err }, `Cannot start: ${(err as Error).message}`);
+    // A ruleset that loads nothing is a configuration problem, like a bad key: exit 2.
+    return code === ErrorCode.RULE_LOAD ? 2 : 1;
   }
   log.info({ grpc: service.grpcAddress, http: service.httpAddress }, 'otel-sigma is listening.');
 
@@ -71,18 +65,4 @@ export async function runServe(configFile: string | undefined, flags: Record<str
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
-}
-
-/**
- * Loads and compiles the rules once on the main thread to report every problem before listening. Only the
- * count leaves this function, so the compiled copy can be collected: the workers compile their own.
- */
-function validateRules(cfg: Readonly<Config>, log: Logger): number {
-  const t0 = performance.now();
-  const ruleset = rulesetFromConfig(cfg);
-  const errors = ruleset.problems.filter((p) => p.severity === 'error');
-  for (const p of errors.slice(0, 50)) log.warn({ stage: 'rules', file: p.file, line: p.line, code: 'ERR_RULE_LOAD' }, p.reason);
-  if (errors.length > 50) log.warn({ stage: 'rules' }, `${errors.length - 50} more rule problems; run "otel-sigma rules check" to see them all.`);
-  log.info({ loaded: ruleset.loaded, rejected: ruleset.rejected, skipped: ruleset.skipped, ms: Math.round(performance.now() - t0) }, 'Rules loaded.');
-  return ruleset.rules.length;
 }

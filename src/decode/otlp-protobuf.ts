@@ -5,6 +5,7 @@
  */
 import protobuf from 'protobufjs/minimal.js';
 import { ErrorCode, PipelineError } from '../errors.ts';
+import { StringInterner } from './intern.ts';
 import type { AnyValue, Attributes, DecodedRequest, LogRecordView, ResourceView, ScopeView } from './types.ts';
 
 const { Reader } = protobuf;
@@ -17,11 +18,19 @@ const EMPTY_SCOPE: ScopeView = Object.freeze({ name: '', version: '' });
 const EMPTY_RESOURCE: ResourceView = Object.freeze({ attributes: Object.freeze({}) as Attributes });
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const TWO_32 = 4294967296n;
+/**
+ * Attribute and kvlist keys repeat in every record. Interned keys skip a native string decode each and,
+ * being internalized already, make the field bags' keyed stores cheap: pipeline 26k → 35k records/s
+ * (bench mix, one core, 2026-11-22). Interning short values as well measured no better.
+ */
+const KEYS = new StringInterner(64);
 
 export function decodeProtobufRequest(buf: Uint8Array): DecodedRequest {
   const records: LogRecordView[] = [];
   try {
-    const r = Reader.create(buf);
+    // protobufjs reads strings of a Buffer with the native utf8Slice, of a plain Uint8Array in JS
+    // (workers receive transferred Uint8Arrays): the view costs nothing and decodes ~1.5× faster.
+    const r = Reader.create(Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength));
     while (r.pos < r.len) {
       const tag = r.uint32();
       if (tag >>> 3 === 1 && (tag & 7) === 2) readResourceLogs(r, r.uint32() + r.pos, records);
@@ -142,7 +151,7 @@ function readKeyValue(r: ReaderT, end: number, into: Record<string, AnyValue>, d
   while (r.pos < end) {
     const tag = r.uint32();
     const field = tag >>> 3;
-    if (field === 1 && (tag & 7) === 2) key = r.string();
+    if (field === 1 && (tag & 7) === 2) key = readString(r, KEYS);
     else if (field === 2 && (tag & 7) === 2) value = readAnyValue(r, r.uint32() + r.pos, depth + 1);
     else r.skipType(tag & 7);
   }
@@ -227,6 +236,16 @@ function toHex(b: Uint8Array): string {
   let s = '';
   for (let i = 0; i < b.length; i++) s += HEX[b[i]!];
   return s;
+}
+
+/** A length-delimited UTF-8 string through an interner (the reader wraps a Buffer, see decodeProtobufRequest). */
+function readString(r: ReaderT, interner: StringInterner): string {
+  const len = r.uint32();
+  const start = r.pos;
+  const end = start + len;
+  if (end > r.len) throw new RangeError(`string length ${len} past the end at offset ${start}`);
+  r.pos = end;
+  return interner.decode(r.buf as Buffer, start, end);
 }
 
 function checkEnd(r: ReaderT, end: number): void {

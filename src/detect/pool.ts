@@ -6,7 +6,7 @@ import os from 'node:os';
 import { Piscina } from 'piscina';
 import { ErrorCode, PipelineError } from '../errors.ts';
 import { metrics } from '../telemetry/metrics.ts';
-import type { DetectResult, DetectTask, WorkerConfig } from './task.ts';
+import type { DetectResult, DetectTask, RulesetSummary, WorkerConfig } from './task.ts';
 
 const WORKER_FILE = new URL('./worker.ts', import.meta.url).href;
 
@@ -40,12 +40,25 @@ export class DetectPool {
     });
   }
 
-  /** Resolves when every worker has compiled the ruleset (the first task per worker waits for that). */
-  async warmUp(): Promise<void> {
-    const empty: DetectTask = { body: new Uint8Array(0), format: 'protobuf', encoding: 'identity', receivedAtMs: Date.now() };
-    const results = await Promise.all(Array.from({ length: this.threads }, () => this.#pool.run(empty)));
-    const failed = results.find((r) => !r.ok);
-    if (failed && !failed.ok) throw new PipelineError(ErrorCode.WORKER, `worker warm-up failed: ${failed.message}`, false);
+  /**
+   * Resolves when every worker has compiled the ruleset, with what the first one compiled (all compile the
+   * same files). Rejects with ERR_RULE_LOAD when a worker could not load the rules at all.
+   */
+  async warmUp(): Promise<RulesetSummary> {
+    try {
+      // piscina starts every thread up front (minThreads) and a thread takes one task at a time, so while
+      // they compile, `threads` concurrent calls land one per thread.
+      const calls = Array.from({ length: this.threads }, () => this.#describe());
+      const summaries = await Promise.all(calls);
+      return summaries[0]!;
+    } catch (err) {
+      throw new PipelineError(ErrorCode.RULE_LOAD, `detection workers could not load the rules: ${(err as Error).message}`, false, { cause: err });
+    }
+  }
+
+  #describe(): Promise<RulesetSummary> {
+    // The worker's named export `describe` takes no task and returns a summary, not a DetectResult.
+    return this.#pool.run(undefined as unknown as DetectTask, { name: 'describe' }) as unknown as Promise<RulesetSummary>;
   }
 
   get queued(): number {

@@ -3,6 +3,7 @@ import type { RawExport } from '../decode/export-request.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { Detection } from './detection.ts';
 import type { RuleSelection } from './ruleset.ts';
+import type { RuleProblem } from './types.ts';
 
 export interface DetectTask extends RawExport {
   readonly receivedAtMs: number;
@@ -27,3 +28,16 @@ export interface WorkerConfig {
   readonly select: RuleSelection;
   readonly maxRequestBytes: number;
 }
+
+/** What a worker compiled, reported once at warm-up: the main thread never compiles the rules itself. */
+export interface RulesetSummary {
+  readonly loaded: number;
+  readonly rejected: number;
+  readonly skipped: number;
+  readonly compileMs: number;
+  /** The first error problems (at most SUMMARY_MAX_ERRORS); `errorCount` has them all. */
+  readonly errors: readonly RuleProblem[];
+  readonly errorCount: number;
+}
+
+export const SUMMARY_MAX_ERRORS = 50;

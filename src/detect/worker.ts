@@ -1,6 +1,7 @@
 /**
- * Detection worker (piscina). Compiles the ruleset once at start-up, then per task:
- * raw request bytes → decode → map → evaluate → detection rows. Never throws across the thread boundary.
+ * Detection worker (piscina). Compiles the ruleset once at start-up (and says what it compiled through
+ * `describe`), then per task: raw request bytes → decode → map → evaluate → detection rows. Never throws
+ * across the thread boundary.
  */
 import { workerData } from 'node:worker_threads';
 import { decodeExport } from '../decode/export-request.ts';
@@ -10,14 +11,29 @@ import { createRecordMapper } from '../map/map-records.ts';
 import { buildDetection } from './build-detection.ts';
 import type { Detection } from './detection.ts';
 import { loadRuleset } from './ruleset.ts';
-import type { DetectResult, DetectTask, WorkerConfig } from './task.ts';
+import { SUMMARY_MAX_ERRORS, type DetectResult, type DetectTask, type RulesetSummary, type WorkerConfig } from './task.ts';
 
 const cfg = workerData as WorkerConfig;
 const mapping = loadLogsourceMapping({ overrideFiles: cfg.mappingFiles });
+const t0 = performance.now();
 const ruleset = loadRuleset({ paths: cfg.rulePaths, mapping, placeholders: cfg.placeholders, select: cfg.select });
+const errors = ruleset.problems.filter((p) => p.severity === 'error');
+const summary: RulesetSummary = {
+  loaded: ruleset.loaded,
+  rejected: ruleset.rejected,
+  skipped: ruleset.skipped,
+  compileMs: Math.round(performance.now() - t0),
+  errors: errors.slice(0, SUMMARY_MAX_ERRORS),
+  errorCount: errors.length,
+};
 const mapper = createRecordMapper({ mapping });
 /** The engine's own counters (rule evaluations after candidate pruning), when it keeps them. */
 const counters = ruleset.detector as { readonly ruleEvaluations?: number };
+
+/** Called once per worker at warm-up (piscina named task). */
+export function describe(): RulesetSummary {
+  return summary;
+}
 
 export default function detect(task: DetectTask): DetectResult {
   try {

@@ -90,4 +90,18 @@ describe('otel-sigma serve', () => {
     assert.match(out, /storage\.ttl_days: got -1/);
     assert.doesNotMatch(out, /listening/);
   });
+
+  test('rules that load nothing: every problem the workers found is logged, exit 2 before listening', async () => {
+    const dir = path.join(tmp, 'all-bad');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'bad-modifier.yml'), 'title: t\nid: 22222222-2222-4222-8222-222222222222\nlogsource: {product: linux, service: sshd}\ndetection:\n  sel:\n    message|contians: x\n  condition: sel\n');
+    const r = await cli(['serve', '--rules', dir, '--grpc-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--data-dir', path.join(tmp, 'data-bad-rules')]);
+    const out = r.stdout + r.stderr;
+    assert.equal(r.code, 2, out);
+    assert.match(out, /bad-modifier\.yml/);
+    assert.match(out, /contians/);
+    assert.match(out, /"loaded":0,"rejected":1/);
+    assert.match(out, /no rules loaded \(1 rejected\)/);
+    assert.doesNotMatch(out, /is listening/);
+  });
 });

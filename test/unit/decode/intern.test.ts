@@ -1,0 +1,38 @@
+/** The key interner returns exactly the string a plain UTF-8 decode would, whatever it has cached. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { StringInterner } from '../../../src/decode/intern.ts';
+
+void describe('StringInterner', () => {
+  const decodeAll = (interner: StringInterner, s: string): string => {
+    const b = Buffer.from(`xx${s}yy`, 'utf8');
+    return interner.decode(b, 2, b.length - 2);
+  };
+
+  void test('same bytes give the identical cached string; different bytes never do', () => {
+    const i = new StringInterner(64);
+    const a = decodeAll(i, 'Channel');
+    assert.equal(a, 'Channel');
+    assert.equal(decodeAll(i, 'Channel'), a);
+    assert.equal(decodeAll(i, 'channel'), 'channel');
+    assert.equal(decodeAll(i, 'Channe1'), 'Channe1');
+    assert.equal(decodeAll(i, ''), '');
+  });
+
+  void test('multi-byte UTF-8, over-long strings and slot collisions decode exactly', () => {
+    const i = new StringInterner(16);
+    for (const s of ['Größe', 'ключ', '🔑key', 'a'.repeat(17), 'ab'.repeat(40)]) assert.equal(decodeAll(i, s), s);
+    // 20,000 distinct keys through 4,096 slots: every lookup after eviction still decodes its own bytes.
+    const keys = Array.from({ length: 20_000 }, (_, n) => `k${n.toString(36)}`);
+    for (let round = 0; round < 2; round++) for (const k of keys) assert.equal(decodeAll(i, k), k);
+  });
+
+  void test('a cached string does not change when the source buffer is reused', () => {
+    const i = new StringInterner(64);
+    const b = Buffer.from('event_id');
+    const s = i.decode(b, 0, b.length);
+    b.write('EVENT_ID');
+    assert.equal(s, 'event_id');
+    assert.equal(i.decode(b, 0, b.length), 'EVENT_ID');
+  });
+});
