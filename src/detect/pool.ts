@@ -35,7 +35,7 @@ export class DetectPool {
       maxQueue: this.maxQueue,
       // A small young generation keeps each worker's RSS down: V8 otherwise grows it to ~130 MB while the
       // rule YAML is parsed and keeps it (measured: a standalone engine process 380 MB → 282 MB, same speed).
-      resourceLimits: { maxYoungGenerationSizeMb: 16 },
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
       workerData: opts.worker,
     });
   }

@@ -18,6 +18,13 @@ export interface RecordMapperOptions {
 
 /** RecordMapper plus the Linux mapper's timers: auditd events whose last record never came. */
 export interface StatefulRecordMapper extends RecordMapper {
+  /**
+   * The first step of `map` for one record: its Windows event, or null when the record is for the
+   * batch step (`mapRest`). Lets a worker evaluate Windows records one by one as they are decoded.
+   */
+  mapOne(record: LogRecordView): MappedEvent | null;
+  /** The second step of `map`: the records mapOne left, through the Linux then the generic mapper. */
+  mapRest(records: readonly LogRecordView[]): MappedEvent[];
   /** Events held longer than their max age without new input (call on a timer). */
   expire(): MappedEvent[];
   /** Every held event (shutdown). */
@@ -27,27 +34,37 @@ export interface StatefulRecordMapper extends RecordMapper {
 export function createRecordMapper(opts: RecordMapperOptions = {}): StatefulRecordMapper {
   const serviceOf = windowsServiceTable(opts.mapping ?? loadLogsourceMapping());
   const linux = createLinuxMapper();
+  const mapOne = (record: LogRecordView): MappedEvent | null => {
+    let event;
+    try {
+      event = mapWindowsRecord(record, serviceOf);
+    } catch {
+      // A reader bug must not drop the batch: the record is still evaluated, as a generic event.
+      event = null;
+    }
+    return event === null ? null : { event, record };
+  };
+  const mapRest = (rest: readonly LogRecordView[]): MappedEvent[] => {
+    if (rest.length === 0) return [];
+    const linuxOut = linux.mapBatch(rest);
+    const events = linuxOut.events;
+    for (const record of linuxOut.unhandled) events.push({ event: mapGenericRecord(record), record });
+    return events;
+  };
   return {
     expire: () => linux.expire(),
     flush: () => linux.flush(),
+    mapOne,
+    mapRest,
     map(records: readonly LogRecordView[]): MappedEvent[] {
       const events: MappedEvent[] = [];
-      let rest: LogRecordView[] | null = null;
+      const rest: LogRecordView[] = [];
       for (const record of records) {
-        let event;
-        try {
-          event = mapWindowsRecord(record, serviceOf);
-        } catch {
-          // A reader bug must not drop the batch: the record is still evaluated, as a generic event.
-          event = null;
-        }
-        if (event !== null) events.push({ event, record });
-        else (rest ??= []).push(record);
+        const e = mapOne(record);
+        if (e !== null) events.push(e);
+        else rest.push(record);
       }
-      if (rest === null) return events;
-      const linuxOut = linux.mapBatch(rest);
-      for (const e of linuxOut.events) events.push(e);
-      for (const record of linuxOut.unhandled) events.push({ event: mapGenericRecord(record), record });
+      for (const e of mapRest(rest)) events.push(e);
       return events;
     },
   };

@@ -135,7 +135,13 @@ export function buildCorpus(opts: { requests: number; perRequest: number; seed?:
   for (let i = 0; i < total; i++) {
     const host = pick(r, hosts);
     if (i % every === every - 1) {
-      all.push({ host: 'victim', rec: malicious[m++ % malicious.length]! });
+      // Live traffic: the recording's record time becomes "now" in the stream (its body keeps the
+      // original System time). Recordings from many days would make every detection insert touch one
+      // partition per day, which a live collector stream does not.
+      const rec = structuredClone(malicious[m++ % malicious.length]!);
+      rec.timeUnixNano = String(start + BigInt(i) * 1_000_000n);
+      rec.observedTimeUnixNano = String(start + BigInt(i) * 1_000_000n + 1_000_000n);
+      all.push({ host: 'victim', rec });
     } else all.push({ host, rec: benignRecord(t, r, chooseKind(), host, i, start + BigInt(i) * 1_000_000n) });
   }
   const requests: Uint8Array[] = [];

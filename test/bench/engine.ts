@@ -3,10 +3,8 @@
  * and pipeline (protobuf bytes → decode → map → evaluate → detection rows, what a worker does per
  * task), plus the equality check of the optimised engine against the plain reference evaluation.
  */
-import { decodeExport } from '../../src/decode/export-request.ts';
 import { decodeProtobufRequest } from '../../src/decode/otlp-protobuf.ts';
-import { buildDetection } from '../../src/detect/build-detection.ts';
-import type { Detection } from '../../src/detect/detection.ts';
+import { createTaskRunner } from '../../src/detect/run-task.ts';
 import { loadRuleset, type Ruleset } from '../../src/detect/ruleset.ts';
 import type { RuleMatch } from '../../src/detect/types.ts';
 import { loadLogsourceMapping } from '../../src/map/logsource-mapping.ts';
@@ -61,20 +59,16 @@ export function engineRate(rs: Ruleset, events: readonly SigmaEvent[], minMs: nu
   });
 }
 
-/** What the worker does for a task, on this thread. */
+/** What the worker does for a task (its task runner), on this thread. */
 export function pipelineRate(rs: Ruleset, requests: readonly Uint8Array[], records: number, minMs: number): { rps: number; detectionsPerPass: number } {
-  const mapper = createRecordMapper();
+  const run = createTaskRunner({ detector: rs.detector, mapper: createRecordMapper(), maxRequestBytes: 64 << 20 });
   let detections = 0;
   const rps = rate(records, minMs, () => {
     detections = 0;
     for (const body of requests) {
-      const req = decodeExport({ body, format: 'protobuf', encoding: 'identity' }, 64 << 20);
-      const now = Date.now();
-      const out: Detection[] = [];
-      for (const { event, record } of mapper.map(req.records)) {
-        for (const m of rs.detector.evaluate(event)) out.push(buildDetection(m, event, record, now, 'stream'));
-      }
-      detections += out.length;
+      const result = run({ body, format: 'protobuf', encoding: 'identity', receivedAtMs: Date.now() });
+      if (!result.ok) throw new Error(`bench request failed: ${result.message}`);
+      detections += result.detections.length;
     }
   });
   return { rps, detectionsPerPass: detections };
