@@ -297,7 +297,10 @@ export class DetectionWriter {
       table: this.#target,
       values,
       format: 'JSONEachRow',
-      clickhouse_settings: { insert_deduplication_token: token },
+      // The table has one partition per day of event_time, and one batch of a replayed or backfilled log
+      // can span months: by default ClickHouse refuses a block touching over 100 partitions (code 252),
+      // which would be retried and spooled forever. Such an insert is slower (one part per day) but stored.
+      clickhouse_settings: { insert_deduplication_token: token, throw_on_max_partitions_per_insert_block: 0 },
     });
   }
 

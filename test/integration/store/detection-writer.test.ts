@@ -63,6 +63,16 @@ async function counterValue(c: { get(): Promise<{ values: { value: number; label
 const permanentError = (): Error => Object.assign(new Error('Code: 117. DB::Exception: Incorrect data (injected)'), { code: '117', type: 'INCORRECT_DATA' });
 
 void describe('DetectionWriter', () => {
+  test('a batch whose events span more than 100 days (a replayed or backfilled log) is stored, not retried forever', async () => {
+    const table = await freshTable();
+    const w = writer(table, { maxRetryMs: 2_000 });
+    const day = 86_400_000;
+    // One partition per day of event_time: ClickHouse refuses an insert block touching over 100 partitions by default.
+    const rows = Array.from({ length: 150 }, (_, i) => makeDetection({ eventTimeNs: String(BigInt(Date.now() - (i + 1) * day) * 1_000_000n) }));
+    await w.write(rows);
+    assert.equal(await count(table), 150);
+  });
+
   void test('stores every column faithfully: ns timestamps, maps, arrays, unicode, a 2 MB body', async () => {
     const table = await freshTable();
     const w = writer(table);
