@@ -1,0 +1,133 @@
+/**
+ * The worker's task: Windows records are evaluated as they are decoded, the rest (auditd, syslog, generic)
+ * together at the end. Whatever the order, the result equals mapping the whole batch then evaluating it,
+ * and a malformed request yields an error and no detection at all.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { buildDetection } from '../../../src/detect/build-detection.ts';
+import { createTaskRunner } from '../../../src/detect/run-task.ts';
+import type { DetectTask } from '../../../src/detect/task.ts';
+import { decodeProtobufRequest } from '../../../src/decode/otlp-protobuf.ts';
+import { ErrorCode } from '../../../src/errors.ts';
+import { loadLogsourceMapping } from '../../../src/map/logsource-mapping.ts';
+import { createRecordMapper } from '../../../src/map/map-records.ts';
+import { otlpJsonToProtobuf } from '../../helpers/otlp-proto.ts';
+import { load } from './helpers.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+const mapping = loadLogsourceMapping();
+const WHOAMI = `title: Whoami
+id: 00000000-0000-4000-8000-0000000000a1
+status: test
+level: medium
+logsource: {product: windows, category: process_creation}
+detection:
+  sel: {Image|endswith: '\\\\whoami.exe'}
+  condition: sel
+`;
+const UNAME = `title: Uname via auditd
+id: 00000000-0000-4000-8000-0000000000a2
+status: test
+level: low
+logsource: {product: linux, service: auditd}
+detection:
+  sel: {type: EXECVE, a0: uname}
+  condition: sel
+`;
+const GENERIC = `title: Generic marker
+id: 00000000-0000-4000-8000-0000000000a3
+status: test
+level: low
+logsource: {product: acme}
+detection:
+  keywords: ['otel-sigma-marker']
+  condition: keywords
+`;
+const sshdRule = fs.readFileSync(path.join(ROOT, 'rules/linux/sshd/osg_lnx_sshd_invalid_user.yml'), 'utf8');
+const rs = load({ 'whoami.yml': WHOAMI, 'uname.yml': UNAME, 'generic.yml': GENERIC, 'sshd.yml': sshdRule }, { mapping });
+
+const s = (v: string) => ({ stringValue: v });
+const kvs = (o: Record<string, unknown>) => ({ kvlistValue: { values: Object.entries(o).map(([key, value]) => ({ key, value })) } });
+const windows = (image: string, n: number) => ({
+  timeUnixNano: String(1_795_000_000_000_000_000n + BigInt(n)),
+  body: kvs({
+    channel: s('Microsoft-Windows-Sysmon/Operational'),
+    event_id: kvs({ id: { intValue: '1' } }),
+    provider: kvs({ name: s('Microsoft-Windows-Sysmon') }),
+    computer: s('ws-1.example.com'),
+    record_id: { intValue: String(n) },
+    event_data: kvs({ data: { arrayValue: { values: [kvs({ Image: s(image) }), kvs({ CommandLine: s(`${image} /all`) })] } } }),
+  }),
+});
+const line = (text: string, file: string) => ({ timeUnixNano: '1795000000000000000', body: s(text), attributes: [{ key: 'log.file.name', value: s(file) }] });
+const AUDIT = [
+  'type=SYSCALL msg=audit(1795314109.024:44): arch=c000003e syscall=59 success=yes exit=0 items=2 ppid=10652 pid=10656 auid=4294967295 uid=0 gid=0 euid=0 comm="uname" exe="/usr/bin/uname" key="exec"',
+  'type=EXECVE msg=audit(1795314109.024:44): argc=2 a0="uname" a1="-a"',
+  'type=CWD msg=audit(1795314109.024:44): cwd="/tmp"',
+  'type=PROCTITLE msg=audit(1795314109.024:44): proctitle=756E616D65002D61',
+];
+const doc = {
+  resourceLogs: [
+    {
+      resource: { attributes: [{ key: 'host.name', value: s('mixed-1') }] },
+      scopeLogs: [
+        {
+          logRecords: [
+            windows('C:\\Windows\\System32\\whoami.exe', 1),
+            line(AUDIT[0]!, 'audit.log'),
+            windows('C:\\Windows\\notepad.exe', 2),
+            line(AUDIT[1]!, 'audit.log'),
+            line('Nov 22 02:22:28 vm sshd[11848]: Invalid user invaliduser from 127.0.0.1 port 38450', 'auth.log'),
+            line(AUDIT[2]!, 'audit.log'),
+            { timeUnixNano: '1795000000000000000', body: s('app says otel-sigma-marker'), attributes: [{ key: 'service.name', value: s('acme') }] },
+            line(AUDIT[3]!, 'audit.log'),
+            windows('C:\\Tools\\WHOAMI.EXE', 3),
+          ],
+        },
+      ],
+    },
+  ],
+};
+const bytes = otlpJsonToProtobuf(doc);
+const task = (body: Uint8Array, format: DetectTask['format'] = 'protobuf'): DetectTask => ({ body, format, encoding: 'identity', receivedAtMs: 0 });
+const key = (d: { ruleId: string; fingerprint: string }) => `${d.ruleId} ${d.fingerprint}`;
+
+void describe('createTaskRunner', () => {
+  void test('a mixed batch gives exactly the detections of mapping it whole, then evaluating', () => {
+    const run = createTaskRunner({ detector: rs.detector, mapper: createRecordMapper({ mapping }), maxRequestBytes: 1 << 20 });
+    const result = run(task(bytes));
+    assert.ok(result.ok, JSON.stringify(result));
+    const reference = createRecordMapper({ mapping });
+    const mapped = reference.map(decodeProtobufRequest(bytes).records);
+    const expected = mapped.flatMap(({ event, record }) => rs.detector.evaluate(event).map((m) => buildDetection(m, event, record, 0, 'stream')));
+    assert.deepEqual(result.detections.map(key).sort(), expected.map(key).sort());
+    const fired = result.detections.map((d) => d.ruleTitle).sort();
+    assert.deepEqual(fired, ['Generic marker', 'SSH Login Attempt For Non-Existent User', 'Uname via auditd', 'Whoami', 'Whoami']);
+    assert.equal(result.stats.records, 9);
+    assert.equal(result.stats.events, mapped.length);
+  });
+
+  void test('OTLP/JSON gives the same detections as protobuf', () => {
+    const run = createTaskRunner({ detector: rs.detector, mapper: createRecordMapper({ mapping }), maxRequestBytes: 1 << 20 });
+    const a = run(task(bytes));
+    const b = run(task(Buffer.from(JSON.stringify(doc)), 'json'));
+    assert.ok(a.ok && b.ok);
+    assert.deepEqual(b.detections.map(key).sort(), a.detections.map(key).sort());
+  });
+
+  void test('a request malformed after some records were evaluated: ERR_DECODE and no detection', () => {
+    const run = createTaskRunner({ detector: rs.detector, mapper: createRecordMapper({ mapping }), maxRequestBytes: 1 << 20 });
+    // Cut inside the last record: the first records decode (and would match) before the fault.
+    const result = run(task(bytes.subarray(0, bytes.length - 20)));
+    assert.equal(result.ok, false);
+    assert.ok(!result.ok && result.code === ErrorCode.DECODE && !result.retryable, JSON.stringify(result));
+    assert.equal('detections' in result, false);
+    // The runner keeps working, and nothing of the bad request leaks into the next one.
+    const next = run(task(bytes));
+    assert.ok(next.ok);
+    assert.equal(next.detections.length, 5);
+  });
+});
