@@ -12,6 +12,9 @@ import { AhoCorasick, substringIndex, type Marker, type Postings, type Substring
  * a route keeps its postings by id. ASCII needles are found in the original values folded on
  * the fly (no lower-cased copies); the others in the lower-cased values.
  */
+/** Every character String(x) can produce for a number or boolean (lower-cased: needles are). */
+const SCALAR_TEXT = /^[0-9.e+\-infinityaslrut]*$/;
+
 export class KeywordIndex implements Marker {
   readonly #ids = new Map<string, number>();
   #ascii: AsciiDfa | AhoCorasick | null = null;
@@ -23,6 +26,10 @@ export class KeywordIndex implements Marker {
   #count = 0;
   #stamp = 0;
   #scanned = 0;
+  /** Leaves shorter than the shortest needle cannot contain one. */
+  #minLength = 0;
+  /** Some needle could occur in a number's or boolean's string form (only digits, `.`, `-`, `e`, … in it). */
+  #scalarNeedles = true;
 
   /** The id of a needle (lower-cased), registering it. */
   add(needle: string): number {
@@ -41,6 +48,10 @@ export class KeywordIndex implements Marker {
     for (const [needle, id] of this.#ids) (isAscii(needle) ? ascii : other).set(needle, [id]);
     this.#ascii = ascii.size ? (AsciiDfa.build(ascii) ?? new AhoCorasick(ascii)) : null; // ASCII needles: asciiOnly, scanFolded is valid
     this.#other = substringIndex(other);
+    let min = Infinity;
+    for (const needle of this.#ids.keys()) min = Math.min(min, needle.length);
+    this.#minLength = Number.isFinite(min) ? min : 0;
+    this.#scalarNeedles = [...this.#ids.keys()].some((n) => SCALAR_TEXT.test(n));
     this.#seen = new Uint32Array(this.#ids.size);
     this.#found = new Int32Array(this.#ids.size);
     this.#scanned = 0;
@@ -63,8 +74,11 @@ export class KeywordIndex implements Marker {
   /** Every leaf value of the event, in EventView.allValues() order and stringification. */
   #leaves(v: FieldValue): void {
     if (v === null) return;
-    if (typeof v === 'string') this.#scanLeaf(v);
-    else if (typeof v === 'number' || typeof v === 'boolean') this.#scanLeaf(String(v));
+    if (typeof v === 'string') {
+      if (v.length >= this.#minLength) this.#scanLeaf(v);
+    } else if (typeof v === 'number' || typeof v === 'boolean') {
+      if (this.#scalarNeedles) this.#scanLeaf(String(v));
+    }
     else if (Array.isArray(v)) for (const x of v as readonly FieldValue[]) this.#leaves(x);
     else {
       const o = v as Readonly<Record<string, FieldValue>>;
