@@ -37,7 +37,8 @@ export class StringInterner {
       if (same) return this.#strings[slot]!;
     }
     const s = buf.toString('utf8', start, end);
-    this.#bytes[slot] = buf.subarray(start, end).slice();
+    // A copy: Buffer#slice is a view, which would change (or be detached) with the request buffer.
+    this.#bytes[slot] = new Uint8Array(buf.subarray(start, end));
     this.#strings[slot] = s;
     return s;
   }

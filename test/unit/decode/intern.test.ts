@@ -27,6 +27,21 @@ void describe('StringInterner', () => {
     for (let round = 0; round < 2; round++) for (const k of keys) assert.equal(decodeAll(i, k), k);
   });
 
+  void test('the cache keeps its own copy of the bytes: a source buffer overwritten later cannot alias another key', () => {
+    // Overwrite the source of a cached key with other bytes of the same length; whichever of those lands in
+    // the cached key's slot must still decode to itself (a cache holding a view would answer "event_id").
+    let seed = 7;
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    for (let n = 0; n < 20_000; n++) {
+      const i = new StringInterner(64);
+      const b = Buffer.from('event_id');
+      i.decode(b, 0, b.length);
+      const other = Array.from({ length: 8 }, () => String.fromCharCode(97 + (rnd() % 26))).join('');
+      b.write(other);
+      assert.equal(i.decode(Buffer.from(other), 0, 8), other);
+    }
+  });
+
   void test('a cached string does not change when the source buffer is reused', () => {
     const i = new StringInterner(64);
     const b = Buffer.from('event_id');
