@@ -26,8 +26,11 @@ export class KeywordIndex implements Marker {
   #count = 0;
   #stamp = 0;
   #scanned = 0;
-  /** Leaves shorter than the shortest needle cannot contain one. */
-  #minLength = 0;
+  /**
+   * Leaves shorter than the shortest ASCII needle cannot contain one: folding gives each character at most
+   * one ASCII character. (Not so for the other needles: lower-casing İ gives two characters.)
+   */
+  #minAscii = 0;
   /** Some needle could occur in a number's or boolean's string form (only digits, `.`, `-`, `e`, … in it). */
   #scalarNeedles = true;
 
@@ -49,8 +52,8 @@ export class KeywordIndex implements Marker {
     this.#ascii = ascii.size ? (AsciiDfa.build(ascii) ?? new AhoCorasick(ascii)) : null; // ASCII needles: asciiOnly, scanFolded is valid
     this.#other = substringIndex(other);
     let min = Infinity;
-    for (const needle of this.#ids.keys()) min = Math.min(min, needle.length);
-    this.#minLength = Number.isFinite(min) ? min : 0;
+    for (const needle of ascii.keys()) min = Math.min(min, needle.length);
+    this.#minAscii = Number.isFinite(min) ? min : 0;
     this.#scalarNeedles = [...this.#ids.keys()].some((n) => SCALAR_TEXT.test(n));
     this.#seen = new Uint32Array(this.#ids.size);
     this.#found = new Int32Array(this.#ids.size);
@@ -75,7 +78,7 @@ export class KeywordIndex implements Marker {
   #leaves(v: FieldValue): void {
     if (v === null) return;
     if (typeof v === 'string') {
-      if (v.length >= this.#minLength) this.#scanLeaf(v);
+      this.#scanLeaf(v);
     } else if (typeof v === 'number' || typeof v === 'boolean') {
       if (this.#scalarNeedles) this.#scanLeaf(String(v));
     }
@@ -87,7 +90,7 @@ export class KeywordIndex implements Marker {
   }
 
   #scanLeaf(x: string): void {
-    if (this.#ascii) this.#ascii.scanFolded(x, this);
+    if (this.#ascii && x.length >= this.#minAscii) this.#ascii.scanFolded(x, this);
     if (this.#other) this.#other.scan(x.toLowerCase(), this);
   }
 

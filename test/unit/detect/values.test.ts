@@ -152,6 +152,15 @@ void describe('keywords', () => {
     assert.ok(!m({ msg: 'password failed' }));
     const n = compile(`keywords:\n  - 4625\ncondition: keywords`);
     assert.ok(n({ EventID: 4625 }));
+    const t = compile(`keywords:\n  - 'true'\ncondition: keywords`);
+    assert.ok(t({ Enabled: true }));
+    assert.ok(!t({ Enabled: false }));
+  });
+
+  void test('a value shorter than a needle still matches when lower-casing lengthens it (İ → i̇)', () => {
+    const m = compile(`keywords:\n  - 'İstanbul'\ncondition: keywords`);
+    assert.ok(m({ city: 'İSTANBUL' }), '8 characters lower-case to 9, the needle\'s length');
+    assert.ok(!m({ city: 'stanbul' }));
   });
 
   void test('keywords and field selections combine', () => {
