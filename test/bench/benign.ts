@@ -5,19 +5,7 @@
  * the kind of input it meets in production, not only the attack recordings. Deterministic (seeded).
  */
 
-export type Rng = () => number;
-
-/** mulberry32: small, fast, deterministic. */
-export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import type { Rng } from '../helpers/rng.ts';
 
 export const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 const hex = (r: Rng, n: number): string => Array.from({ length: n }, () => Math.floor(r() * 16).toString(16)).join('').toUpperCase();
@@ -47,7 +35,7 @@ const PROCESSES: readonly (readonly [string, string, string, string, string, str
   ['C:\\Windows\\servicing\\TrustedInstaller.exe', 'C:\\Windows\\servicing\\TrustedInstaller.exe', 'C:\\Windows\\System32\\services.exe', 'C:\\Windows\\system32\\services.exe', 'TrustedInstaller.exe', 'Windows Modules Installer'],
   ['C:\\Windows\\System32\\sppsvc.exe', 'C:\\Windows\\system32\\sppsvc.exe', 'C:\\Windows\\System32\\services.exe', 'C:\\Windows\\system32\\services.exe', 'sppsvc.exe', 'Microsoft Software Protection Platform Service'],
   ['C:\\Users\\carol.smith\\AppData\\Local\\Microsoft\\OneDrive\\OneDrive.exe', '"C:\\Users\\carol.smith\\AppData\\Local\\Microsoft\\OneDrive\\OneDrive.exe" /background', 'C:\\Windows\\explorer.exe', 'C:\\Windows\\Explorer.EXE', 'OneDrive.exe', 'Microsoft OneDrive'],
-  ['C:\\Windows\\System32\\notepad.exe', '"C:\\Windows\\system32\\NOTEPAD.EXE" C:\\Users\\dave\\Desktop\\todo.txt', 'C:\\Windows\\explorer.exe', 'C:\\Windows\\Explorer.EXE', 'NOTEPAD.EXE', 'Notepad'],
+  ['C:\\Windows\\System32\\notepad.exe', '"C:\\Windows\\system32\\NOTEPAD.EXE" C:\\Users\\dave\\Desktop\\shopping list.txt', 'C:\\Windows\\explorer.exe', 'C:\\Windows\\Explorer.EXE', 'NOTEPAD.EXE', 'Notepad'],
   ['C:\\Program Files\\nodejs\\node.exe', '"C:\\Program Files\\nodejs\\node.exe" C:\\srv\\api\\dist\\server.js --port 8080', 'C:\\Program Files\\nodejs\\node.exe', '"C:\\Program Files\\nodejs\\node.exe" C:\\srv\\api\\node_modules\\pm2\\bin\\pm2 start', 'node.exe', 'Node.js JavaScript Runtime'],
   ['C:\\Windows\\System32\\MusNotification.exe', 'C:\\Windows\\system32\\MusNotification.exe', 'C:\\Windows\\System32\\svchost.exe', 'C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s UsoSvc', 'MusNotification.exe', 'MusNotification.exe'],
   ['C:\\ProgramData\\Microsoft\\Windows Defender\\Platform\\4.18.24090.11-0\\MpCmdRun.exe', '"C:\\ProgramData\\Microsoft\\Windows Defender\\Platform\\4.18.24090.11-0\\MpCmdRun.exe" SignaturesUpdateService -ScheduleJob -UnmanagedUpdate', 'C:\\Windows\\System32\\svchost.exe', 'C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule', 'MpCmdRun.exe', 'Microsoft Malware Protection Command Line Utility'],

@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { otlpJsonToProtobuf } from '../helpers/otlp-proto.ts';
-import { BENIGN_MIX, benignEventData, pick, rng, type Rng } from './benign.ts';
+import { rng, type Rng } from '../helpers/rng.ts';
+import { BENIGN_MIX, benignEventData, pick } from './benign.ts';
 
 export const REPO_ROOT = join(import.meta.dirname, '../..');
 export const SIGMA_DIR = join(REPO_ROOT, '../shared/sigma');

@@ -49,13 +49,30 @@ export class ExportClient {
   }
 }
 
-/** Closed loop: `concurrency` callers, each sending the next request as soon as its previous one is answered. */
-export async function closedLoop(address: string, requests: readonly Uint8Array[], perRequest: number, concurrency: number, durationMs: number): Promise<LoadResult> {
-  const client = new ExportClient(address);
+/** Counts answers: OK ones with their latency, the others with their first few statuses. */
+function tally(): { record(st: grpc.StatusObject, startedMs: number): void; result(perRequest: number, seconds: number): LoadResult } {
   const latencies: number[] = [];
   const errors: string[] = [];
   let ok = 0;
   let failed = 0;
+  return {
+    record(st, startedMs) {
+      if (st.code === grpc.status.OK) {
+        ok++;
+        latencies.push(performance.now() - startedMs);
+      } else {
+        failed++;
+        if (errors.length < 5) errors.push(`${st.code} ${st.details}`);
+      }
+    },
+    result: (perRequest, seconds) => ({ rps: (ok * perRequest) / seconds, ok, failed, errors, latencies }),
+  };
+}
+
+/** Closed loop: `concurrency` callers, each sending the next request as soon as its previous one is answered. */
+export async function closedLoop(address: string, requests: readonly Uint8Array[], perRequest: number, concurrency: number, durationMs: number): Promise<LoadResult> {
+  const client = new ExportClient(address);
+  const t = tally();
   let next = 0;
   const t0 = performance.now();
   const end = t0 + durationMs;
@@ -63,29 +80,19 @@ export async function closedLoop(address: string, requests: readonly Uint8Array[
     while (performance.now() < end) {
       const body = requests[next++ % requests.length]!;
       const s = performance.now();
-      const st = await client.export(body);
-      if (st.code === grpc.status.OK) {
-        ok++;
-        latencies.push(performance.now() - s);
-      } else {
-        failed++;
-        if (errors.length < 5) errors.push(`${st.code} ${st.details}`);
-      }
+      t.record(await client.export(body), s);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, caller));
   const dt = (performance.now() - t0) / 1000;
   client.close();
-  return { rps: (ok * perRequest) / dt, ok, failed, errors, latencies };
+  return t.result(perRequest, dt);
 }
 
 /** Open loop: a request every 1000/`requestsPerSecond` ms regardless of answers, for `durationMs`. */
 export async function openLoop(address: string, requests: readonly Uint8Array[], perRequest: number, requestsPerSecond: number, durationMs: number): Promise<LoadResult> {
   const client = new ExportClient(address);
-  const latencies: number[] = [];
-  const errors: string[] = [];
-  let ok = 0;
-  let failed = 0;
+  const t = tally();
   const pending: Promise<void>[] = [];
   const t0 = performance.now();
   const interval = 1000 / requestsPerSecond;
@@ -95,22 +102,12 @@ export async function openLoop(address: string, requests: readonly Uint8Array[],
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const s = performance.now();
-    pending.push(
-      client.export(requests[i % requests.length]!).then((st) => {
-        if (st.code === grpc.status.OK) {
-          ok++;
-          latencies.push(performance.now() - s);
-        } else {
-          failed++;
-          if (errors.length < 5) errors.push(`${st.code} ${st.details}`);
-        }
-      }),
-    );
+    pending.push(client.export(requests[i % requests.length]!).then((st) => t.record(st, s)));
   }
   await Promise.all(pending);
   const dt = (performance.now() - t0) / 1000;
   client.close();
-  return { rps: (ok * perRequest) / dt, ok, failed, errors, latencies };
+  return t.result(perRequest, dt);
 }
 
 export function percentile(xs: readonly number[], p: number): number {

@@ -19,6 +19,41 @@ const AC_MIN_NEEDLES = 8;
 /** Non-ASCII characters a split DFA gives classes to (the most used ones). */
 const DFA_WIDE_CHARS = 32;
 
+/** A trie's children (child maps per node, root = 0) in the layout the walks read: the root by table, single children inline. */
+interface CompactChildren {
+  readonly rootAscii: Int32Array;
+  readonly rootOther: Map<number, number>;
+  /** The only child's character (-1 when the node has 0 or several children) and that child. */
+  readonly oneChar: Int32Array;
+  readonly oneNext: Int32Array;
+  readonly many: (Map<number, number> | null)[];
+}
+
+function compactChildren(next: readonly Map<number, number>[]): CompactChildren {
+  const n = next.length;
+  const c: CompactChildren = {
+    rootAscii: new Int32Array(128),
+    rootOther: new Map<number, number>(),
+    oneChar: new Int32Array(n).fill(-1),
+    oneNext: new Int32Array(n),
+    many: new Array<Map<number, number> | null>(n).fill(null),
+  };
+  for (const [ch, child] of next[0]!) {
+    if (ch < 128) c.rootAscii[ch] = child;
+    else c.rootOther.set(ch, child);
+  }
+  for (let node = 1; node < n; node++) {
+    const m = next[node]!;
+    if (m.size === 1) {
+      for (const [ch, child] of m) {
+        c.oneChar[node] = ch;
+        c.oneNext[node] = child;
+      }
+    } else if (m.size > 1) c.many[node] = m;
+  }
+  return c;
+}
+
 /**
  * Prefix (or, walked from the end, suffix) needles in a trie: one step per character of the value
  * until the trie has no such child, reporting every needle passed. Replaced one Map per needle
@@ -27,8 +62,8 @@ const DFA_WIDE_CHARS = 32;
  * 2.5% (trie walk 1.5% + the rest of markValue 1.0%), 2026-11-22.
  */
 export class AffixTrie {
-  readonly #rootAscii = new Int32Array(128);
-  readonly #rootOther = new Map<number, number>();
+  readonly #rootAscii: Int32Array;
+  readonly #rootOther: Map<number, number>;
   readonly #oneChar: Int32Array;
   readonly #oneNext: Int32Array;
   readonly #many: (Map<number, number> | null)[];
@@ -56,25 +91,9 @@ export class AffixTrie {
       }
       out[node] = postings;
     }
-    const n = next.length;
     this.#rootOut = out[0] ?? null;
-    this.#oneChar = new Int32Array(n).fill(-1);
-    this.#oneNext = new Int32Array(n);
-    this.#many = new Array<Map<number, number> | null>(n).fill(null);
+    ({ rootAscii: this.#rootAscii, rootOther: this.#rootOther, oneChar: this.#oneChar, oneNext: this.#oneNext, many: this.#many } = compactChildren(next));
     this.#out = out;
-    for (const [c, child] of next[0]!) {
-      if (c < 128) this.#rootAscii[c] = child;
-      else this.#rootOther.set(c, child);
-    }
-    for (let node = 1; node < n; node++) {
-      const m = next[node]!;
-      if (m.size === 1) {
-        for (const [c, child] of m) {
-          this.#oneChar[node] = c;
-          this.#oneNext[node] = child;
-        }
-      } else if (m.size > 1) this.#many[node] = m;
-    }
   }
 
   walk(x: string, to: Marker): void {
@@ -178,8 +197,8 @@ class NeedleList implements SubstringIndex {
  * array read.
  */
 export class AhoCorasick implements SubstringIndex {
-  readonly #rootAscii = new Int32Array(128);
-  readonly #rootOther = new Map<number, number>();
+  readonly #rootAscii: Int32Array;
+  readonly #rootOther: Map<number, number>;
   /** Single-child nodes: the child's character (-1 when the node has 0 or several children) and node. */
   readonly #oneChar: Int32Array;
   readonly #oneNext: Int32Array;
@@ -210,25 +229,9 @@ export class AhoCorasick implements SubstringIndex {
       (out[node] ??= []).push(postings);
     }
     this.asciiOnly = ascii;
-    const n = next.length;
-    this.#oneChar = new Int32Array(n).fill(-1);
-    this.#oneNext = new Int32Array(n);
-    this.#many = new Array<Map<number, number> | null>(n).fill(null);
-    this.#fail = new Int32Array(n);
+    ({ rootAscii: this.#rootAscii, rootOther: this.#rootOther, oneChar: this.#oneChar, oneNext: this.#oneNext, many: this.#many } = compactChildren(next));
+    this.#fail = new Int32Array(next.length);
     this.#out = out;
-    for (const [c, child] of next[0]!) {
-      if (c < 128) this.#rootAscii[c] = child;
-      else this.#rootOther.set(c, child);
-    }
-    for (let node = 1; node < n; node++) {
-      const m = next[node]!;
-      if (m.size === 1) {
-        for (const [c, child] of m) {
-          this.#oneChar[node] = c;
-          this.#oneNext[node] = child;
-        }
-      } else if (m.size > 1) this.#many[node] = m;
-    }
     // Breadth-first: a node's suffix link is found from its parent's (shallower, so already set).
     const queue: number[] = [...next[0]!.values()];
     for (let qi = 0; qi < queue.length; qi++) {

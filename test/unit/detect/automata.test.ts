@@ -11,16 +11,8 @@ import { AsciiDfa } from '../../../src/detect/rules/dfa.ts';
 import { EventView, FieldSlots } from '../../../src/detect/rules/event-view.ts';
 import { RoutePrefilter } from '../../../src/detect/rules/prefilter.ts';
 import type { Witness } from '../../../src/detect/rules/combine.ts';
+import { rng } from '../../helpers/rng.ts';
 
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const word = (r: () => number, alphabet: string, min: number, max: number) => {
   const n = min + Math.floor(r() * (max - min + 1));

@@ -16,6 +16,7 @@ import type { FieldValue, SigmaEvent } from '../../../src/map/types.ts';
 import { loadManifest, caseRecords, hasCorpus } from '../../helpers/corpus.ts';
 import { createRecordMapper } from '../../../src/map/map-records.ts';
 import { load, ruleYaml } from './helpers.ts';
+import { rng } from '../../helpers/rng.ts';
 
 const SIGMA = path.resolve(import.meta.dirname, '../../../../shared/sigma');
 const HAVE_SIGMA = fs.existsSync(path.join(SIGMA, 'rules'));
@@ -60,16 +61,6 @@ void describe('RoutePrefilter', () => {
   });
 });
 
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function sameResults(a: ReturnType<typeof loadRuleset>, b: ReturnType<typeof loadRuleset>, events: readonly SigmaEvent[]): number {
   let matches = 0;
