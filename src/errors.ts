@@ -1,5 +1,5 @@
 /**
- * Errors that cross a module boundary. Callers match on `code` (stable, documented in README's
+ * Errors that cross a module boundary. Callers match on `code` (stable, documented in docs/operations.md's
  * "Error codes"), never on message text; `retryable` says whether the sender should try again.
  * `toGrpcStatus` / `toHttpStatus` are the only places that turn them into wire statuses.
  */

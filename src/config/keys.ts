@@ -1,6 +1,6 @@
 /**
  * Every config key with its flag and environment variable: one table, so the file, the environment and
- * the command line can never disagree, and the README's reference is checked against it (test/unit/config).
+ * the command line can never disagree, and docs/configuration.md is checked against it (test/unit/config).
  */
 /** `bool` values arrive as text from the environment and flags (true/false, 1/0, yes/no); the schema parses them. */
 export type KeyKind = 'string' | 'int' | 'bool' | 'list' | 'map-list' | 'secret';

@@ -41,6 +41,11 @@ function startOnce(port: number): Promise<ChildProcess> {
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
+    // A missing binary emits 'error' and no 'exit': without this the caller would wait forever.
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start redis-server (Debian package redis-server; .ci/run installs it): ${err.message}`));
+    });
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`redis-server exited (${code}): ${out.slice(-500)}`));

@@ -84,16 +84,16 @@ describe('config', () => {
     assert.match(shown, /\[redacted\]/);
   });
 
-  test('every key has a unique flag and environment variable, and the README documents each', () => {
+  test('every key has a unique flag and environment variable, and docs/configuration.md documents each', () => {
     const flags = new Set(CONFIG_KEYS.map((k) => k.flag));
     const envs = new Set(CONFIG_KEYS.map((k) => k.env));
     assert.equal(flags.size, CONFIG_KEYS.length);
     assert.equal(envs.size, CONFIG_KEYS.length);
-    const readme = fs.readFileSync(path.resolve(import.meta.dirname, '../../../README.md'), 'utf8');
+    const readme = fs.readFileSync(path.resolve(import.meta.dirname, '../../../docs/configuration.md'), 'utf8');
     for (const k of CONFIG_KEYS) {
-      assert.ok(readme.includes(`\`${k.path}\``), `README lacks config key ${k.path}`);
-      assert.ok(readme.includes(`--${k.flag}`), `README lacks flag --${k.flag}`);
-      assert.ok(readme.includes(k.env), `README lacks env ${k.env}`);
+      assert.ok(readme.includes(`\`${k.path}\``), `docs/configuration.md lacks config key ${k.path}`);
+      assert.ok(readme.includes(`--${k.flag}`), `docs/configuration.md lacks flag --${k.flag}`);
+      assert.ok(readme.includes(k.env), `docs/configuration.md lacks env ${k.env}`);
     }
   });
 });
