@@ -1,7 +1,8 @@
 /**
  * The service, wired as the data flows:
- *   receive (gRPC / HTTP) → detect pool [decode → map → evaluate, in workers] → store (ClickHouse) → alert (Keep)
- * A request is acknowledged once its detections are stored, so an acknowledged record is never lost.
+ *   receive (gRPC / HTTP) → detect pool [decode → map → evaluate, in workers] → store (detection log → ClickHouse) → alert (Keep)
+ * A request is acknowledged once its detections are durable in the detection log (ClickHouse inserts
+ * run behind it), so an acknowledged detection is never lost; one without detections, once evaluated.
  */
 import path from 'node:path';
 import type { Config } from './config/schema.ts';
@@ -18,6 +19,7 @@ import { startGrpcServer } from './receive/grpc-server.ts';
 import { startHttpServer } from './receive/http-server.ts';
 import type { ClickHouseHandle } from './store/client.ts';
 import { DetectionWriter } from './store/detection-writer.ts';
+import { copyLegacyRows } from './store/migrate-v2.ts';
 import { migrate } from './store/migrations.ts';
 import type { Logger } from './telemetry/logger.ts';
 import { metrics, startDefaultMetrics } from './telemetry/metrics.ts';
@@ -61,12 +63,16 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
       database: cfg.storage.database,
       table: cfg.storage.table,
       batchRows: cfg.storage.batch_rows,
-      // While ClickHouse is unreachable, detections are fsync'd here and replayed in order when it returns.
-      spoolDir: cfg.storage.spool_dir !== '' ? cfg.storage.spool_dir : path.join(cfg.storage.data_dir, 'spool'),
-      spoolMaxBytes: cfg.storage.spool_max_bytes,
-      flushIntervalMs: cfg.storage.flush_interval_ms,
+      logDir: cfg.storage.log_dir !== '' ? cfg.storage.log_dir : path.join(cfg.storage.data_dir, 'detection-log'),
+      maxLogBytes: cfg.storage.log_max_bytes,
+      maxValueBytes: cfg.storage.max_value_bytes,
     });
     stopOnFailure.unshift(() => store.close());
+    // Rows of the pre-v2 layout are copied while the service runs; a stop resumes it at the next start.
+    const stopCopy = new AbortController();
+    const copying = copyLegacyRows(ch.client, cfg.storage.database, cfg.storage.table, { logger: log.child({ stage: 'store' }), signal: stopCopy.signal })
+      .catch((err: unknown) => log.error({ stage: 'store', err }, 'copying detections of the old layout failed; it resumes at the next start'));
+    stopOnFailure.unshift(async () => { stopCopy.abort(); await copying; });
 
     // alert
     const alerts = new AlertSender({
@@ -80,7 +86,7 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
       dedupWindowMs: cfg.alerts.dedup_window_s * 1000,
       maxPerWindow: cfg.alerts.max_per_minute,
       // Undelivered alerts wait on disk, so a Keep outage or a restart loses none.
-      queueDir: path.join(cfg.storage.data_dir, 'alert-queue'),
+      queueDir: path.join(cfg.storage.data_dir, 'alert-log'),
       queueMaxBytes: cfg.alerts.queue_max_bytes,
       ...(cfg.alerts.redis_url !== '' ? { redisUrl: cfg.alerts.redis_url } : {}),
       resolveAfterMs: cfg.alerts.resolve_after_s * 1000,
@@ -117,6 +123,7 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
     };
     // decode → map → evaluate (worker) → store → alert
     const detectStoreAlert = async (raw: RawExport): Promise<ExportOutcome> => {
+      const receivedAt = performance.now();
       const result = await pool.run({ body: raw.body, format: raw.format, encoding: raw.encoding, receivedAtMs: Date.now() });
       if (!result.ok) {
         metrics.errors.inc({ stage: 'detect', code: result.code });
@@ -131,6 +138,7 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
         await store.write(result.detections);
         for (const d of result.detections) alerts.send(d);
       }
+      metrics.storeDurableSeconds.observe((performance.now() - receivedAt) / 1000);
       return { rejectedLogRecords: result.rejected, errorMessage: result.errorMessage };
     };
 
@@ -146,6 +154,7 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
         if (closing) reasons.push('shutting down');
         if (activeRules === 0) reasons.push('no rules loaded');
         if (!storageUp) reasons.push('ClickHouse unreachable');
+        if (!store.healthy) reasons.push(`ClickHouse refuses inserts or the detection log is nearly full (${store.backlog} batches waiting)`);
         return { ready: reasons.length === 0, reasons };
       },
     };
@@ -196,7 +205,9 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
         await Promise.all([grpc.close(grace), http.close(grace)]);
         await reloading?.catch(() => undefined);
         await pool.close();
-        await store.close();
+        stopCopy.abort();
+        await copying;
+        await store.close(Math.min(10_000, cfg.shutdown_timeout_ms / 4));
         await alerts.close(Math.min(5_000, cfg.shutdown_timeout_ms / 4));
         await ch.close();
       })()),

@@ -1,6 +1,6 @@
 /**
  * Where alerts wait between admission and Keep's 202. Two implementations share this contract:
- * MemoryQueue (no queue directory configured) and DiskQueue (survives a restart). Both are
+ * MemoryQueue (no queue directory configured) and LogQueue (survives a restart). Both are
  * bounded; what the bound pushes out is handed to `onDrop` so the sender can count it into the
  * throttle digest instead of losing it silently.
  */
@@ -14,7 +14,7 @@ export interface QueuedBatch {
 }
 
 export interface AlertQueue {
-  /** Durable once the promise resolves (DiskQueue: written and fsync'd). */
+  /** Durable once the promise resolves (LogQueue: written and fdatasync'd). */
   append(alerts: readonly AlertDto[]): Promise<void>;
   /** Up to `max` of the oldest pending alerts, without removing them; undefined when empty. */
   peek(max: number): Promise<QueuedBatch | undefined>;

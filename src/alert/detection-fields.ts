@@ -54,14 +54,14 @@ export class DetectionFields {
     if (m !== undefined && m !== '') return m;
     const e = scalar(this.#fields()[key]);
     if (e !== '') return e;
-    return d.logAttributes[key] || d.resourceAttributes[key] || '';
+    return d.event.logAttributes[key] || d.event.resourceAttributes[key] || '';
   }
 
   #fields(): Record<string, unknown> {
     if (this.#event !== undefined) return this.#event;
     this.#event = {};
     try {
-      const parsed: unknown = JSON.parse(this.#d.sigmaEvent);
+      const parsed: unknown = JSON.parse(this.#d.event.sigmaEvent);
       if (isRecord(parsed)) this.#event = isRecord(parsed['fields']) ? parsed['fields'] : parsed;
     } catch {
       // A detection without a parseable event still alerts; it just lacks these labels.

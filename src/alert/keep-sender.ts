@@ -20,7 +20,7 @@ import { MemoryQueue, type AlertQueue } from './alert-queue.ts';
 import { DedupWindow, groupAlert, newGroup, type AlertGroup } from './dedup-window.ts';
 import { Delivery, type DeliveryOutcome } from './delivery.ts';
 import { DetectionFields } from './detection-fields.ts';
-import { DiskQueue } from './disk-queue.ts';
+import { LogQueue } from './log-queue.ts';
 import type { KeepClientOptions } from './keep-client.ts';
 import { alertFingerprint, toAlertDto, validateUrlTemplate, type AlertPayloadOptions } from './keep-payload.ts';
 import type { AlertDto } from './keep-types.ts';
@@ -90,7 +90,7 @@ export class AlertSender {
     this.#throttle.roll(Date.now());
     const onDrop = (alerts: readonly AlertDto[]): void => this.#onQueueDrop(alerts);
     // The queue first: it can refuse to start (directory locked), and must not leave a Redis connection behind.
-    this.#queue = opts.queueDir ? new DiskQueue(opts.queueDir, opts.queueMaxBytes ?? 64 * 1024 * 1024, onDrop) : new MemoryQueue(opts.maxQueue, onDrop);
+    this.#queue = opts.queueDir ? new LogQueue(opts.queueDir, opts.queueMaxBytes ?? 64 * 1024 * 1024, onDrop, this.#log) : new MemoryQueue(opts.maxQueue, onDrop);
     this.#shared = opts.redisUrl ? new SharedState(opts.redisUrl, opts.logger, opts.redisTimeoutMs) : undefined;
     if (opts.queueDir && this.#queue.length > 0) this.#log.info({ stage: 'alert', queued: this.#queue.length }, 'Alerts from the on-disk queue will be delivered.');
     this.#delivery = new Delivery({
@@ -171,7 +171,7 @@ export class AlertSender {
       clearTimeout(deadline);
     }
     const left = this.#queue.length;
-    if (left > 0 && this.#queue instanceof DiskQueue) {
+    if (left > 0 && this.#queue instanceof LogQueue) {
       this.#log.warn({ stage: 'alert', code: ErrorCode.ALERT, alerts: left }, 'Alerts not yet delivered stay in the on-disk queue for the next start.');
     } else if (left > 0) {
       this.#count('failed', left);

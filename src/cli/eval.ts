@@ -7,7 +7,7 @@ import { loadConfig } from '../config/load.ts';
 import { decodeJsonDocument } from '../decode/otlp-json.ts';
 import { decodeProtobufRequest } from '../decode/otlp-protobuf.ts';
 import type { LogRecordView } from '../decode/types.ts';
-import { buildDetection } from '../detect/build-detection.ts';
+import { buildDetections } from '../detect/build-detection.ts';
 import { createRecordMapper } from '../map/map-records.ts';
 import { rulesetFromConfig } from '../config/from-config.ts';
 
@@ -30,8 +30,7 @@ export async function runEval(files: readonly string[], configFile: string | und
     const mapper = createRecordMapper();
     const now = Date.now();
     for (const { event, record } of [...mapper.map(records), ...mapper.flush()]) {
-      for (const m of rs.detector.evaluate(event)) {
-        const d = buildDetection(m, event, record, now, 'stream');
+      for (const d of buildDetections(rs.detector.evaluate(event), event, record, now, 'stream')) {
         out.push(JSON.stringify({
           input: file,
           rule_id: d.ruleId,

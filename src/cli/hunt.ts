@@ -92,14 +92,17 @@ export async function runHuntCommand(o: HuntCliOptions, configFile: string | und
       prefilter = { with: '', where: '' };
     }
     await migrate(ch.client, { database: cfg.storage.database, table: cfg.storage.table, ttlDays: cfg.storage.ttl_days });
-    // No spool: a hunt that cannot store stops, and --resume continues it later.
+    // Its own detection log (serve may hold <data_dir>/detection-log): a checkpoint follows detections
+    // that are durable in it, and a hunt that stops leaves the rest there for the next run to insert.
     const writer = new DetectionWriter({
       client: ch.client,
       logger: log.child({ stage: 'store' }),
       database: cfg.storage.database,
       table: cfg.storage.table,
-      batchRows: Math.max(cfg.storage.batch_rows, pageSize * 4),
-      flushIntervalMs: 20,
+      logDir: path.join(cfg.storage.data_dir, 'hunt-detection-log'),
+      maxLogBytes: cfg.storage.log_max_bytes,
+      batchRows: cfg.storage.batch_rows,
+      maxValueBytes: cfg.storage.max_value_bytes,
     });
     if (o.alert === true) {
       alerts = new AlertSender({
@@ -145,7 +148,9 @@ export async function runHuntCommand(o: HuntCliOptions, configFile: string | und
         if (!r.complete) return 130;
       }
     } finally {
-      await writer.close();
+      // A hunt's result is what is in the table: wait for the log to drain (what ClickHouse does not
+      // take within 10 minutes stays in the log and is inserted by the next hunt).
+      await writer.close(600_000);
     }
     return 0;
   } finally {

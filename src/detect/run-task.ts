@@ -10,7 +10,7 @@ import type { LogRecordView } from '../decode/types.ts';
 import { ErrorCode, isPipelineError } from '../errors.ts';
 import type { StatefulRecordMapper } from '../map/map-records.ts';
 import type { MappedEvent } from '../map/types.ts';
-import { buildDetection } from './build-detection.ts';
+import { buildDetections } from './build-detection.ts';
 import type { Detection } from './detection.ts';
 import type { DetectResult, DetectTask } from './task.ts';
 import type { Detector } from './types.ts';
@@ -42,7 +42,7 @@ export function createTaskRunner(opts: TaskRunnerOptions): (task: DetectTask) =>
         evalErrors++;
         return;
       }
-      for (const m of matches) detections.push(buildDetection(m, event, record, now, 'stream'));
+      if (matches.length > 0) detections.push(...buildDetections(matches, event, record, now, 'stream'));
     };
     try {
       const rest: LogRecordView[] = [];

@@ -1,6 +1,6 @@
 /** One page of SigNoz rows → detections, through the stream's own mapper and detector. */
 import { createHash } from 'node:crypto';
-import { buildDetection } from '../detect/build-detection.ts';
+import { buildDetections } from '../detect/build-detection.ts';
 import type { Detection } from '../detect/detection.ts';
 import type { Detector, RuleInfo } from '../detect/types.ts';
 import type { MappedEvent } from '../map/types.ts';
@@ -19,7 +19,7 @@ export function evaluateRows(rows: readonly SignozRow[], mapper: StatefulRecordM
 export function evaluateEvents(events: readonly MappedEvent[], detector: Detector, detectedAtMs: number): Detection[] {
   const out: Detection[] = [];
   for (const { event, record } of events) {
-    for (const m of detector.evaluate(event)) out.push(buildDetection(m, event, record, detectedAtMs, 'hunt'));
+    out.push(...buildDetections(detector.evaluate(event), event, record, detectedAtMs, 'hunt'));
   }
   return out;
 }

@@ -1,8 +1,8 @@
 /**
- * Where rows ClickHouse refuses as bad data go, so a poisoned batch cannot block the spool forever
- * and nothing is silently dropped: `<spool>/dead-letter/<name>.ndjson` (the rows as JSONEachRow,
+ * Where rows ClickHouse refuses as bad data go, so a poisoned batch cannot block the detection log
+ * forever and nothing is silently dropped: `<log_dir>/dead-letter/<name>.ndjson` (the rows as JSONEachRow,
  * ready for `INSERT … FORMAT JSONEachRow` once fixed) and `<name>.reasons.txt` (why, one line per row).
- * Writing the same name twice (a crash before the spool ack) replaces the files: no duplicates.
+ * Writing the same name twice (a crash before the log's ack) replaces the files: no duplicates.
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -13,8 +13,8 @@ export interface DeadRow {
 }
 
 /** Writes and fsyncs the files; returns the rows file's path. */
-export async function writeDeadLetter(spoolDir: string, name: string, dead: readonly DeadRow[]): Promise<string> {
-  const dir = path.join(spoolDir, 'dead-letter');
+export async function writeDeadLetter(logDir: string, name: string, dead: readonly DeadRow[]): Promise<string> {
+  const dir = path.join(logDir, 'dead-letter');
   await fsp.mkdir(dir, { recursive: true });
   const rowsFile = path.join(dir, `${name}.ndjson`);
   await writeSynced(rowsFile, dead.map((d) => `${JSON.stringify(d.row)}\n`).join(''));

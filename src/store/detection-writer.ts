@@ -1,328 +1,321 @@
 /**
- * Batches detections into `INSERT INTO <db>.<table> FORMAT JSONEachRow`. `write()` resolves only
- * once its rows are stored, so a request is acknowledged only after its detections are safe.
+ * Detections → ClickHouse, acknowledged on durability:
  *
- * Flow: write() → bounded buffer → one batch (≥ batchRows rows, or whatever is buffered after
- * flushIntervalMs) → insert, retried with backoff + jitter while the failure is retryable and
- * maxRetryMs has not passed. One insert is in flight at a time: while ClickHouse is slow or down the
- * buffer fills and write() pushes back with ERR_BACKPRESSURE instead of growing without bound.
+ *   write(detections) ─ rows (JSONEachRow) ─▶ detection log (src/wal, group commit) ─▶ resolves
+ *                                                  │
+ *                        insert loop (behind) ─────┴─▶ INSERT <table>_events, INSERT <table> ─▶ ack
  *
- * Every attempt of a batch carries the same insert_deduplication_token (a hash of the batch's
- * fingerprints), so an insert that reached the table but whose reply was lost is not stored twice.
- *
- * With `spoolDir`, a ClickHouse outage does not fail writes: once a batch has been retried for
- * spoolAfterMs it is appended (fsync'd) to an on-disk spool and its writes resolve — the data is
- * durable. While the spool holds anything, new batches are appended behind it (arrival order), and
- * a replayer drains it into ClickHouse with dedup tokens that survive a crash (spool.ts, spool-sink.ts).
+ * write() resolves once its rows are fdatasync'd in the log, so a request is answered at disk
+ * speed whatever ClickHouse is doing, and a SIGKILL or power loss after the answer loses nothing.
+ * One insert loop drains the log in large batches (up to batchRows / batchBytes). Each batch is
+ * pinned in the log before it is inserted and carries dedup tokens derived from its position, so
+ * a batch retried after a failure or re-read after a crash is stored exactly once. Retryable
+ * failures are retried with backoff for as long as it takes (the log holds the data; when it is
+ * full, write() answers a retryable ERR_BACKPRESSURE). Rows ClickHouse refuses as bad data are
+ * retried one request at a time and the refused ones go to `<log_dir>/dead-letter/`.
  */
-import { createHash } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { Detection } from '../detect/detection.ts';
+import { Readable } from 'node:stream';
+import type { DetectedEvent, Detection } from '../detect/detection.ts';
 import { ErrorCode, PipelineError } from '../errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { metrics } from '../telemetry/metrics.ts';
-import { toInsertRow, type DetectionRow } from './detection-row.ts';
+import { DurableLog, type LogBatch } from '../wal/durable-log.ts';
+import { writeDeadLetter } from './dead-letter.ts';
+import { toDetectionRow, toEventRow, ValueLimit } from './detection-row.ts';
+import { RecentSet } from './recent-set.ts';
 import { backoffDelayMs, clickHouseErrorCode, isRetryableStoreError } from './retry-policy.ts';
-import { assertIdentifier } from './schema.ts';
-import { SpoolSink } from './spool-sink.ts';
+import { assertIdentifier, eventsTable } from './schema.ts';
 
 export interface DetectionWriterOptions {
   readonly client: ClickHouseClient;
   readonly database?: string;
   readonly table?: string;
-  /** Insert as soon as this many rows are buffered. Default 5000. */
+  /** The detection log's directory (one per process). */
+  readonly logDir: string;
+  /** Bound on the log; when full, write() rejects with a retryable ERR_BACKPRESSURE. Default 1 GiB. */
+  readonly maxLogBytes?: number;
+  /** Most detection rows per insert. Default 50,000. */
   readonly batchRows?: number;
-  /** Insert whatever is buffered after this long. Default 200 ms. */
-  readonly flushIntervalMs?: number;
-  /** Rows buffered or being inserted before write() rejects with ERR_BACKPRESSURE (an empty buffer accepts any write). Default 100000. */
-  readonly maxBufferedRows?: number;
-  /** Give up on a batch (ERR_STORE, retryable) once retrying it has taken this long. Default 30 s. */
-  readonly maxRetryMs?: number;
-  /** First retry delay (before jitter). Default 100 ms. */
+  /** Most log bytes per insert. Default 32 MiB. */
+  readonly batchBytes?: number;
+  /** Longer strings are cut (and the row flagged). Default 1 MiB. */
+  readonly maxValueBytes?: number;
+  /** Fingerprints remembered to drop a detection stored moments ago (a sender's retry of an answered request). Default 200,000. */
+  readonly recentFingerprints?: number;
   readonly retryBaseMs?: number;
-  /** Longest single retry delay (before jitter). Default 5 s. */
   readonly retryMaxDelayMs?: number;
-  /** Failed attempts are logged (once per attempt, never per row). */
   readonly logger?: Logger;
-  /** Directory of the on-disk spool used while ClickHouse is unreachable; absent = no spool (writes fail after maxRetryMs). */
-  readonly spoolDir?: string;
-  /** Bound on the spool's files; when full, writes reject with a retryable ERR_BACKPRESSURE. Default 1 GiB. */
-  readonly spoolMaxBytes?: number;
-  /** With a spool: retry a batch in memory this long before spooling it (replaces maxRetryMs). Default 3 s. */
-  readonly spoolAfterMs?: number;
-  /** With a spool: size at which a new segment file is started. Default spoolMaxBytes/16, 64 KiB–64 MiB. */
-  readonly spoolSegmentBytes?: number;
 }
 
-interface PendingWrite {
-  readonly rows: readonly Detection[];
-  readonly done: Promise<void>;
-  readonly resolve: () => void;
-  readonly reject: (err: Error) => void;
+/** One write in the log: a header line, the detection rows, the event rows (JSONEachRow). */
+interface Header {
+  /** Bytes of detection rows after the header line. */
+  readonly d: number;
+  readonly rows: number;
+  readonly events: number;
+  /** When it was written (ms), for the lag gauge. */
+  readonly at: number;
 }
-
-const STORE_QUEUE = { queue: 'store' } as const;
 
 export class DetectionWriter {
   readonly #client: ClickHouseClient;
-  readonly #target: string;
+  readonly #detections: string;
+  readonly #events: string;
+  readonly #log: DurableLog;
   readonly #batchRows: number;
-  readonly #flushIntervalMs: number;
-  readonly #maxBufferedRows: number;
-  readonly #maxRetryMs: number;
+  readonly #batchBytes: number;
+  readonly #maxValueBytes: number;
+  readonly #recent: RecentSet;
   readonly #backoff: { baseMs: number; maxMs: number };
   readonly #logger: Logger | undefined;
-  readonly #sink: SpoolSink | undefined;
-
-  #queue: PendingWrite[] = [];
-  #queuedRows = 0;
-  #inFlight: PendingWrite[] = [];
-  #inFlightRows = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #draining = false;
-  #forced = false;
+  /** Log records written (recovered ones included) and inserted: stored() waits for the second to reach the first. */
+  #written: number;
+  #inserted = 0;
+  #storedWaiters: { upTo: number; resolve: () => void }[] = [];
   #closed = false;
-  #closing: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  readonly #loop: Promise<void>;
+  /** Last insert outcome, for readiness: false while ClickHouse refuses. */
+  #insertOk = true;
 
   constructor(opts: DetectionWriterOptions) {
     this.#client = opts.client;
     const database = assertIdentifier('storage.database', opts.database ?? 'otel_sigma');
     const table = assertIdentifier('storage.table', opts.table ?? 'detections');
-    this.#target = `${database}.${table}`;
-    this.#batchRows = positive('batchRows', opts.batchRows ?? 5000);
-    this.#flushIntervalMs = positive('flushIntervalMs', opts.flushIntervalMs ?? 200);
-    this.#maxBufferedRows = positive('maxBufferedRows', opts.maxBufferedRows ?? 100_000);
-    this.#maxRetryMs = positive('maxRetryMs', opts.maxRetryMs ?? 30_000, true);
+    this.#detections = `${database}.${table}`;
+    this.#events = `${database}.${eventsTable(table)}`;
+    this.#batchRows = positive('batchRows', opts.batchRows ?? 50_000);
+    this.#batchBytes = positive('batchBytes', opts.batchBytes ?? 32 * 1024 * 1024);
+    this.#maxValueBytes = positive('maxValueBytes', opts.maxValueBytes ?? 1024 * 1024);
+    this.#recent = new RecentSet(positive('recentFingerprints', opts.recentFingerprints ?? 200_000));
     this.#backoff = { baseMs: positive('retryBaseMs', opts.retryBaseMs ?? 100), maxMs: positive('retryMaxDelayMs', opts.retryMaxDelayMs ?? 5000) };
     this.#logger = opts.logger;
-    if (opts.spoolDir !== undefined) {
-      this.#maxRetryMs = positive('spoolAfterMs', opts.spoolAfterMs ?? 3000, true);
-      this.#sink = new SpoolSink({
-        dir: opts.spoolDir,
-        maxBytes: positive('spoolMaxBytes', opts.spoolMaxBytes ?? 1024 ** 3),
-        segmentBytes: opts.spoolSegmentBytes,
-        insert: (rows, token) => this.#insertOnce(rows, token),
-        backoff: this.#backoff,
-        maxRows: this.#batchRows,
-        logger: opts.logger,
-      });
-    }
+    this.#log = new DurableLog({ dir: opts.logDir, name: 'detections', maxBytes: opts.maxLogBytes ?? 1024 ** 3, whenFull: 'refuse', logger: opts.logger });
+    this.#written = this.#log.records;
+    if (this.#written > 0) this.#logger?.info({ stage: 'store', batches: this.#written, bytes: this.#log.bytes }, 'Detections in the detection log will be inserted into ClickHouse.');
+    this.#loop = this.#insertLoop();
   }
 
-  /** Batches in the on-disk spool waiting for ClickHouse (0 without a spool). */
-  get spooledBatches(): number {
-    return this.#sink?.spool.batches ?? 0;
+  /** Log records not yet inserted. */
+  get backlog(): number {
+    return this.#log.records;
   }
 
-  /** Resolves once the spool has been replayed into ClickHouse (at once without a spool, or after close()). */
-  spoolDrained(): Promise<void> {
-    return this.#sink?.idle() ?? Promise.resolve();
-  }
-
-  /** Rows accepted but not yet stored (buffered + being inserted). */
-  get pendingRows(): number {
-    return this.#queuedRows + this.#inFlightRows;
+  /** False while ClickHouse refuses inserts or the log is nearly full: the service should not be called ready. */
+  get healthy(): boolean {
+    return this.#insertOk && this.#log.bytes < 0.9 * this.#log.maxBytes;
   }
 
   /**
-   * Resolves once every row is stored. Rejects with ERR_BACKPRESSURE (retryable) when the buffer
-   * cannot take the rows, ERR_SHUTTING_DOWN after close(), ERR_STORE when the insert failed
-   * (retryable unless ClickHouse refused the data or statement).
+   * Resolves once the detections are durable in the log. Rejects with a retryable PipelineError
+   * when the log is full (ERR_BACKPRESSURE) or cannot be written, ERR_SHUTTING_DOWN after close().
    */
-  write(rows: readonly Detection[]): Promise<void> {
-    if (this.#closed) return Promise.reject(new PipelineError(ErrorCode.SHUTTING_DOWN, 'Detection writer is closed', true));
-    if (rows.length === 0) return Promise.resolve();
-    // An empty buffer takes any write, so one request larger than the buffer (its size is bounded by
-    // the receiver's request limit) is not refused forever.
-    if (this.pendingRows > 0 && this.pendingRows + rows.length > this.#maxBufferedRows) {
-      metrics.errors.inc({ stage: 'store', code: ErrorCode.BACKPRESSURE });
-      return Promise.reject(
-        new PipelineError(ErrorCode.BACKPRESSURE, `Detection store buffer is full (${this.pendingRows} of ${this.#maxBufferedRows} rows pending)`, true, { retryAfterSeconds: 1 }),
-      );
-    }
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
-    this.#queue.push({ rows, done: promise, resolve, reject });
-    this.#queuedRows += rows.length;
-    this.#updateGauge();
-    if (this.#queuedRows >= this.#batchRows) this.#kick();
-    else this.#armTimer();
-    return promise;
-  }
-
-  /** Inserts everything buffered now; resolves when those writes have settled (it never rejects: their own promises carry errors). */
-  async flush(): Promise<void> {
-    const waiting = [...this.#inFlight, ...this.#queue].map((w) => w.done);
-    if (waiting.length === 0) return;
-    this.#forced = true;
+  async write(detections: readonly Detection[]): Promise<void> {
+    if (this.#closed) throw new PipelineError(ErrorCode.SHUTTING_DOWN, 'Detection writer is closed', true);
+    const encoded = this.#encode(detections);
+    if (encoded === undefined) return;
+    await this.#log.append(encoded.payload);
+    // Remembered only once durable: a refused write's retry must not be taken for a duplicate.
+    for (const f of encoded.fingerprints) this.#recent.add(f);
+    this.#written++;
     this.#kick();
-    await Promise.allSettled(waiting);
+  }
+
+  /** Resolves once everything written before the call is in ClickHouse (or dead-lettered). */
+  stored(): Promise<void> {
+    const upTo = this.#written;
+    if (this.#inserted >= upTo) return Promise.resolve();
+    return new Promise((resolve) => this.#storedWaiters.push({ upTo, resolve }));
   }
 
   /**
-   * Stops accepting writes and flushes what is buffered into ClickHouse or, failing that, the spool.
-   * Idempotent; may take up to maxRetryMs (spoolAfterMs) while ClickHouse is down. Replay stops after
-   * the insert in flight; the rest of the spool waits on disk for the next start.
+   * Stops accepting writes and, within `graceMs`, inserts what the log holds. What is left stays
+   * in the log for the next start.
    */
-  close(): Promise<void> {
-    if (this.#closing) return this.#closing;
+  async close(graceMs = 5_000): Promise<void> {
+    if (this.#closed) return;
+    const drained = this.stored();
     this.#closed = true;
-    this.#closing = this.flush().then(() => this.#sink?.close()).finally(() => {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    });
-    return this.#closing;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise((r) => { timer = setTimeout(r, Math.min(graceMs, 2 ** 31 - 1)); })]);
+    clearTimeout(timer);
+    this.#stopping = true;
+    this.#kick();
+    await this.#loop;
+    await this.#log.close();
   }
 
-  #armTimer(): void {
-    if (this.#timer !== undefined || this.#draining || this.#queue.length === 0) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#forced = true;
-      this.#kick();
-    }, this.#flushIntervalMs);
+  #stopping = false;
+
+  #encode(detections: readonly Detection[]): { payload: Buffer; fingerprints: Set<string> } | undefined {
+    const limit = new ValueLimit(this.#maxValueBytes);
+    const events = new Map<string, { e: DetectedEvent; at: number }>();
+    const fingerprints = new Set<string>();
+    let d = '';
+    let rows = 0;
+    let duplicates = 0;
+    for (const det of detections) {
+      if (this.#recent.has(det.fingerprint) || fingerprints.has(det.fingerprint)) {
+        duplicates++;
+        continue;
+      }
+      fingerprints.add(det.fingerprint);
+      d += `${JSON.stringify(toDetectionRow(det, limit))}\n`;
+      rows++;
+      if (!events.has(det.event.id)) events.set(det.event.id, { e: det.event, at: det.detectedAtMs });
+    }
+    if (duplicates > 0) metrics.storeDuplicates.inc(duplicates);
+    if (rows === 0) return undefined;
+    let e = '';
+    for (const { e: ev, at } of events.values()) e += `${JSON.stringify(toEventRow(ev, at, limit))}\n`;
+    if (limit.cut > 0) metrics.storeTruncated.inc(limit.cut);
+    const header: Header = { d: Buffer.byteLength(d), rows, events: events.size, at: Date.now() };
+    return { payload: Buffer.from(`${JSON.stringify(header)}\n${d}${e}`), fingerprints };
   }
 
   #kick(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#draining) return; // the running loop picks the new rows up
-    this.#draining = true;
-    void this.#drain();
+    const w = this.#wake;
+    this.#wake = undefined;
+    w?.();
   }
 
-  async #drain(): Promise<void> {
-    try {
-      while (this.#queue.length > 0 && (this.#forced || this.#queuedRows >= this.#batchRows)) {
-        const batch = this.#takeBatch();
-        await this.#store(batch);
-        this.#inFlight = [];
-        this.#inFlightRows = 0;
-        this.#updateGauge();
-      }
-    } finally {
-      this.#draining = false;
-      if (this.#queue.length === 0) this.#forced = false;
-      else if (this.#forced || this.#queuedRows >= this.#batchRows) this.#kick();
-      else this.#armTimer();
-    }
-  }
-
-  /** Whole writes, oldest first, until batchRows is reached (a single larger write is its own batch). */
-  #takeBatch(): PendingWrite[] {
-    let rows = 0;
-    let n = 0;
-    while (n < this.#queue.length && (n === 0 || rows + this.#queue[n]!.rows.length <= this.#batchRows)) {
-      rows += this.#queue[n]!.rows.length;
-      n++;
-    }
-    const batch = this.#queue.slice(0, n);
-    this.#queue = this.#queue.slice(n);
-    this.#queuedRows -= rows;
-    this.#inFlight = batch;
-    this.#inFlightRows = rows;
-    return batch;
-  }
-
-  /** Never throws: every write in the batch is resolved or rejected. */
-  async #store(batch: readonly PendingWrite[]): Promise<void> {
-    const rows: DetectionRow[] = [];
-    const hash = createHash('sha256');
-    try {
-      for (const w of batch) {
-        for (const d of w.rows) {
-          rows.push(toInsertRow(d));
-          hash.update(d.fingerprint).update('\n');
-        }
-      }
-    } catch (cause) {
-      // A malformed Detection (a bug upstream) must not take the writer down with it.
-      settle(batch, new PipelineError(ErrorCode.STORE, `Cannot convert detections to rows: ${errorMessage(cause)}`, false, { cause }));
-      return;
-    }
-    const token = hash.digest('hex');
-    // Behind spooled batches: join the queue on disk (put() registers the append in this same tick).
-    if (this.#sink?.active) {
-      settle(batch, await this.#sink.put(rows, token, undefined));
-      return;
-    }
-    const outcome = await this.#insertWithRetry(rows, token);
-    if (outcome === undefined) {
-      settle(batch);
-      return;
-    }
-    if (outcome.retryable && this.#sink) {
-      settle(batch, await this.#sink.put(rows, token, outcome));
-      return;
-    }
-    if (!outcome.retryable && batch.length > 1) {
-      // ClickHouse refused the data: insert each write alone so one bad request fails alone.
-      for (const w of batch) await this.#store([w]);
-      return;
-    }
-    settle(batch, outcome);
-  }
-
-  /** Resolves undefined once stored, or the PipelineError to reject the batch's writes with. */
-  async #insertWithRetry(rows: DetectionRow[], token: string): Promise<PipelineError | undefined> {
-    const started = performance.now();
-    for (let attempt = 1; ; attempt++) {
-      const t0 = performance.now();
+  async #insertLoop(): Promise<void> {
+    while (!this.#stopping) {
+      let batch: LogBatch | undefined;
       try {
-        await this.#insertOnce(rows, token);
-        metrics.storeInsertSeconds.observe((performance.now() - t0) / 1000);
-        metrics.storeRows.inc(rows.length);
-        return undefined;
-      } catch (cause) {
-        const retryable = isRetryableStoreError(cause);
-        metrics.storeFailures.inc({ retryable: String(retryable) });
-        const code = clickHouseErrorCode(cause);
-        const what = `Insert of ${rows.length} detections into ${this.#target} failed${code ? ` (ClickHouse code ${code})` : ''}: ${errorMessage(cause)}`;
-        const delay = backoffDelayMs(attempt, this.#backoff);
-        const elapsed = performance.now() - started;
-        if (!retryable || elapsed + delay > this.#maxRetryMs) {
-          if (retryable && this.#sink) return new PipelineError(ErrorCode.STORE, what, true, { cause }); // spooled next, not an error yet
+        batch = await this.#log.peek(Number.MAX_SAFE_INTEGER, this.#batchBytes);
+      } catch (err) {
+        this.#logger?.error({ stage: 'store', err }, 'cannot read the detection log; retrying');
+        await this.#sleep(1000);
+        continue;
+      }
+      if (batch === undefined) {
+        metrics.storeLagSeconds.set(0);
+        await new Promise<void>((r) => {
+          this.#wake = r;
+          void this.#log.whenReadable().then(r);
+        });
+        continue;
+      }
+      const parts = batch.payloads.map(decode);
+      metrics.storeLagSeconds.set(Math.max(0, (Date.now() - (parts[0]?.header.at ?? Date.now())) / 1000));
+      // A log batch may hold more rows than one insert should: take a prefix of whole records.
+      let n = 0;
+      let rows = 0;
+      while (n < parts.length && (n === 0 || rows + parts[n]!.header.rows <= this.#batchRows)) rows += parts[n++]!.header.rows;
+      batch = this.#log.prefix(batch, n);
+      const ok = await this.#store(batch, parts.slice(0, n));
+      if (!ok) continue; // stopping
+      await this.#log.ack(batch);
+      this.#inserted += n;
+      for (const w of this.#storedWaiters.filter((x) => x.upTo <= this.#inserted)) w.resolve();
+      this.#storedWaiters = this.#storedWaiters.filter((x) => x.upTo > this.#inserted);
+    }
+  }
+
+  /** Inserts a pinned batch; false only when stopping interrupted the retries. */
+  async #store(batch: LogBatch, parts: readonly Decoded[]): Promise<boolean> {
+    await this.#log.pin(batch);
+    const token = `${this.#log.id}:${batch.id}`;
+    for (let attempt = 1; ; attempt++) {
+      const failure = await this.#insertBoth(parts, token);
+      if (failure === undefined) {
+        this.#insertOk = true;
+        return true;
+      }
+      if (!isRetryableStoreError(failure)) {
+        this.#insertOk = true;
+        await this.#storeOneByOne(parts, token);
+        return true;
+      }
+      this.#insertOk = false;
+      const delay = backoffDelayMs(attempt, this.#backoff);
+      this.#logger?.warn({ stage: 'store', attempt, delayMs: delay, rows: rowsOf(parts), clickhouseCode: clickHouseErrorCode(failure), err: failure }, 'detection insert failed; retrying from the detection log');
+      await this.#sleep(delay);
+      if (this.#stopping) return false;
+    }
+  }
+
+  /** ClickHouse refused the data: each write alone, so one bad request is dead-lettered alone. */
+  async #storeOneByOne(parts: readonly Decoded[], token: string): Promise<void> {
+    for (const [i, p] of parts.entries()) {
+      for (let attempt = 1; ; attempt++) {
+        const failure = await this.#insertBoth([p], `${token}:${i}`);
+        if (failure === undefined) break;
+        if (!isRetryableStoreError(failure)) {
+          const file = await writeDeadLetter(this.#log.dir, `${token.replaceAll(':', '_')}_${i}`, [
+            ...lines(p.detections).map((row) => ({ row, reason: `${this.#detections}: ${(failure as Error).message}` })),
+            ...lines(p.events).map((row) => ({ row, reason: `${eventsTable(this.#detections)}: ${(failure as Error).message}` })),
+          ]);
+          metrics.storeDeadLetter.inc(p.header.rows);
           metrics.errors.inc({ stage: 'store', code: ErrorCode.STORE });
-          this.#logger?.error({ stage: 'store', code: ErrorCode.STORE, attempts: attempt, rows: rows.length, retryable, err: cause }, 'giving up on detection insert');
-          const suffix = retryable ? ` (gave up after ${attempt} attempts in ${Math.round(elapsed)} ms)` : '';
-          return new PipelineError(ErrorCode.STORE, what + suffix, retryable, { cause, ...(retryable ? { retryAfterSeconds: 5 } : {}) });
+          this.#logger?.error({ stage: 'store', code: ErrorCode.STORE, rows: p.header.rows, file, err: failure }, 'ClickHouse refused detections as bad data; moved them to the dead-letter directory');
+          break;
         }
-        this.#logger?.warn({ stage: 'store', attempt, delayMs: delay, rows: rows.length, clickhouseCode: code }, 'detection insert failed; retrying');
-        await new Promise((r) => setTimeout(r, delay));
+        await this.#sleep(backoffDelayMs(attempt, this.#backoff));
+        if (this.#stopping) return;
       }
     }
   }
 
-  async #insertOnce(values: readonly object[], token: string): Promise<void> {
-    await this.#client.insert({
-      table: this.#target,
-      values,
-      format: 'JSONEachRow',
-      // The table has one partition per day of event_time, and one batch of a replayed or backfilled log
-      // can span months: by default ClickHouse refuses a block touching over 100 partitions (code 252),
-      // which would be retried and spooled forever. Such an insert is slower (one part per day) but stored.
-      clickhouse_settings: { insert_deduplication_token: token, throw_on_max_partitions_per_insert_block: 0 },
+  /** Events first: a detection row never points at an event that is not stored. */
+  async #insertBoth(parts: readonly Decoded[], token: string): Promise<unknown> {
+    const t0 = performance.now();
+    try {
+      await this.#insert(this.#events, parts.map((p) => p.events), `${token}:e`);
+      await this.#insert(this.#detections, parts.map((p) => p.detections), `${token}:d`);
+    } catch (err) {
+      metrics.storeFailures.inc({ retryable: String(isRetryableStoreError(err)) });
+      return err;
+    }
+    metrics.storeInsertSeconds.observe((performance.now() - t0) / 1000);
+    metrics.storeRows.inc(rowsOf(parts));
+    return undefined;
+  }
+
+  async #insert(target: string, chunks: Buffer[], token: string): Promise<void> {
+    const body = chunks.filter((c) => c.length > 0);
+    if (body.length === 0) return;
+    // The rows are already JSONEachRow text: sent as they are, without a parse and re-serialize.
+    const rs = await this.#client.exec({
+      query: `INSERT INTO ${target} FORMAT JSONEachRow`,
+      values: Readable.from(body),
+      clickhouse_settings: { insert_deduplication_token: token },
+    });
+    rs.stream.destroy();
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
     });
   }
-
-  #updateGauge(): void {
-    metrics.queueDepth.set(STORE_QUEUE, this.pendingRows);
-  }
 }
 
-function settle(batch: readonly PendingWrite[], err?: Error): void {
-  for (const w of batch) {
-    if (err) w.reject(err);
-    else w.resolve();
-  }
+interface Decoded {
+  readonly header: Header;
+  readonly detections: Buffer;
+  readonly events: Buffer;
 }
 
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+function decode(payload: Buffer): Decoded {
+  const nl = payload.indexOf(0x0a);
+  const header = JSON.parse(payload.subarray(0, nl).toString('utf8')) as Header;
+  return { header, detections: payload.subarray(nl + 1, nl + 1 + header.d), events: payload.subarray(nl + 1 + header.d) };
 }
 
-function positive(key: string, v: number, allowZero = false): number {
-  if (!Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) {
-    throw new Error(`DetectionWriter "${key}" is ${v}; expected a ${allowZero ? 'non-negative' : 'positive'} number`);
-  }
+const rowsOf = (parts: readonly Decoded[]): number => parts.reduce((n, p) => n + p.header.rows, 0);
+
+function lines(buf: Buffer): object[] {
+  return buf.toString('utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as object);
+}
+
+function positive(key: string, v: number): number {
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`DetectionWriter "${key}" is ${v}; expected a positive number`);
   return v;
 }

@@ -9,7 +9,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { ErrorCode, PipelineError } from '../errors.ts';
 import { formatEpochMs } from './detection-row.ts';
 import { isRetryableStoreError } from './retry-policy.ts';
-import { assertIdentifier, createDatabaseSql, createDetectionsTableSql, createMigrationsTableSql, ttlExpression } from './schema.ts';
+import { legacyDetectionsTableSql, migrateV2Statements } from './migrate-v2.ts';
+import { assertIdentifier, createDatabaseSql, createMigrationsTableSql, eventsTable, ttlExpression } from './schema.ts';
 
 export interface SchemaOptions {
   readonly database: string;
@@ -21,12 +22,15 @@ export interface SchemaOptions {
 interface Migration {
   readonly version: number;
   readonly name: string;
-  statements(database: string, table: string): string[];
+  /** May look at the current schema (a migration re-run after a crash must not redo what it did). */
+  statements(database: string, table: string, client: ClickHouseClient): string[] | Promise<string[]>;
 }
 
 /** Append only; never edit a released migration — add the next version. */
 export const MIGRATIONS: readonly Migration[] = [
-  { version: 1, name: 'create_detections', statements: (db, t) => [createDetectionsTableSql(db, t)] },
+  { version: 1, name: 'create_detections', statements: (db, t) => [legacyDetectionsTableSql(db, t)] },
+  // Partition by detected_at, events once per record; the old rows are copied in the background (migrate-v2.ts).
+  { version: 2, name: 'detected_at_layout', statements: (db, t, client) => migrateV2Statements(client, db, t) },
 ];
 
 export interface MigrateResult {
@@ -51,7 +55,7 @@ export async function migrate(client: ClickHouseClient, opts: SchemaOptions): Pr
     for (const m of MIGRATIONS) {
       if (done.has(m.version)) continue;
       step = `migration ${m.version} (${m.name})`;
-      for (const query of m.statements(database, table)) await client.command({ query });
+      for (const query of await m.statements(database, table, client)) await client.command({ query });
       await client.insert({
         table: `${database}.schema_migrations`,
         values: [{ table_name: table, version: m.version, name: m.name, applied_at: formatEpochMs(Date.now()) }],
@@ -61,6 +65,7 @@ export async function migrate(client: ClickHouseClient, opts: SchemaOptions): Pr
     }
     step = 'apply TTL';
     const ttl = await applyTtl(client, database, table, opts.ttlDays);
+    await applyTtl(client, database, eventsTable(table), opts.ttlDays);
     return { applied, ttl };
   } catch (cause) {
     const msg = cause instanceof Error ? cause.message : String(cause);

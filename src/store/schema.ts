@@ -1,40 +1,42 @@
 /**
- * The detections table, as an analyst reads it. Names are validated identifiers, interpolated with
- * backquotes; everything else in these statements is fixed text.
+ * The detections tables, as an analyst reads them. Names are validated identifiers, interpolated
+ * with backquotes; everything else in these statements is fixed text.
  *
- * Columns of `<database>.<table>` (default `otel_sigma.detections`), one row per (rule, log record):
+ * `<database>.<table>` (default `otel_sigma.detections`), one row per (rule, log record), or per
+ * (correlation rule, group, window):
  *
- * | column              | type                              | meaning |
- * |---------------------|-----------------------------------|---------|
- * | event_time          | DateTime64(9, 'UTC')              | When the log record happened (record time, else observed time, else receive time), ns precision. |
- * | detected_at         | DateTime64(3, 'UTC')              | When otel-sigma evaluated the record. |
- * | rule_id             | LowCardinality(String)            | Sigma rule `id` (a UUID). LowCardinality: a ruleset has a few thousand rules. |
- * | rule_title          | LowCardinality(String)            | Sigma rule `title`; same cardinality as rule_id. |
- * | rule_level          | LowCardinality(String)            | informational, low, medium, high, critical. |
- * | rule_status         | LowCardinality(String)            | stable, test, experimental, deprecated, unsupported. |
- * | rule_tags           | Array(LowCardinality(String))     | Sigma tags, e.g. `attack.t1059.001`. Query with `has(rule_tags, 'attack.execution')`. |
- * | product             | LowCardinality(String)            | Sigma logsource product of the event (windows, linux, …). |
- * | category            | LowCardinality(String)            | Sigma logsource category (process_creation, …). |
- * | service             | LowCardinality(String)            | Sigma logsource service (security, sysmon, auditd, …). |
- * | host                | LowCardinality(String)            | Host the record came from (host.name / Computer / hostname). |
- * | matched             | Map(String, String)               | The fields the rule looked at and their values: `matched['Image']`. |
- * | sigma_event         | String                            | The whole mapped Sigma event as JSON (`JSONExtractString(sigma_event, 'CommandLine')`). |
- * | body                | String                            | The original OTLP log body (text, or JSON for structured bodies). |
- * | log_attributes      | Map(String, String)               | OTLP log record attributes, values as strings. |
- * | resource_attributes | Map(String, String)               | OTLP resource attributes, values as strings. |
- * | severity_text       | LowCardinality(String)            | OTLP severity text. |
- * | severity_number     | UInt8                             | OTLP severity number (0–24). |
- * | trace_id            | String                            | OTLP trace id, hex, empty when absent. |
- * | span_id             | String                            | OTLP span id, hex, empty when absent. |
- * | fingerprint         | String                            | Stable identity of (rule, record): equal for replays of the same record. |
- * | source              | LowCardinality(String)            | `stream` (live OTLP) or `hunt` (a retro-hunt over stored logs). |
+ * | column            | type                          | meaning |
+ * |-------------------|-------------------------------|---------|
+ * | detected_at       | DateTime64(3, 'UTC')          | When otel-sigma evaluated the record: the server's clock. Partitions, TTL and the default time filter use it. |
+ * | event_time        | DateTime64(9, 'UTC')          | When the log record happened (record time, else observed time, else receive time): the sender's clock. |
+ * | rule_id           | LowCardinality(String)        | Sigma rule `id`. |
+ * | rule_title        | LowCardinality(String)        | Sigma rule `title`. |
+ * | rule_level        | LowCardinality(String)        | informational, low, medium, high, critical. |
+ * | rule_status       | LowCardinality(String)        | stable, test, experimental, deprecated, unsupported. |
+ * | rule_tags         | Array(LowCardinality(String)) | Sigma tags, e.g. `attack.t1059.001`: `has(rule_tags, 'attack.execution')`. |
+ * | product, category, service | LowCardinality(String) | Sigma logsource of the event. |
+ * | host              | LowCardinality(String)        | Host the record came from (host.name / Computer / hostname). |
+ * | matched           | Map(String, String)           | The fields the rule looked at and their values: `matched['Image']`. |
+ * | event_id          | String                        | The triggering record in `<table>_events` (one row per record however many rules fired). |
+ * | fingerprint       | String                        | Stable identity of (rule, record): equal for replays of the same record. |
+ * | source            | LowCardinality(String)        | `stream` (live OTLP) or `hunt` (a retro-hunt over stored logs). |
+ * | correlation_type  | LowCardinality(String)        | '' for single-event rules; event_count, value_count, temporal, … for correlations. |
+ * | correlation_group | Map(String, String)           | A correlation's group-by field → value. |
+ * | window_start, window_end | DateTime64(9, 'UTC')   | A correlation's window in event time. |
+ * | correlation_value | Float64                       | The count or aggregate the correlation condition was checked on. |
+ * | contributing      | Array(String)                 | Fingerprints of the detections a correlation is made of (bounded sample). |
+ * | truncated         | UInt8                         | 1 when a value was cut to storage.max_value_bytes. |
  *
- * Layout: one partition per day of event_time (time-range queries prune whole days and TTL drops
- * whole parts); sort key (rule_level, rule_id, host, event_time) serves "high/critical in the last
- * day", "everything rule X fired on" and, inside a rule, a host's timeline; a bloom filter on host
- * serves "everything on host Y" without a rule. Retention (`ttl_days`) counts from detected_at, not
- * event_time: a detection on an old log (a hunt, a replay, a host whose clock is wrong) is kept for
- * the full retention instead of being dropped on insert.
+ * `<database>.<table>_events`: event_id, detected_at, event_time, host, sigma_event (the mapped
+ * Sigma event as JSON: `JSONExtractString(sigma_event, 'CommandLine')`), body (the original OTLP
+ * body), log_attributes, resource_attributes, severity_text, severity_number, trace_id, span_id,
+ * truncated. Join on event_id (and detected_at, which both rows share, so the join prunes parts).
+ *
+ * Layout: one partition per day of detected_at, the server's clock, so a batch whose events span
+ * months or carry a hostile timestamp still writes one part per table, and TTL (`ttl_days`, on the
+ * same clock) drops whole parts. Sort key (toStartOfHour(detected_at), rule_level, rule_id, host)
+ * serves the queries users run: a time range first, then "high/critical", "rule X", "host Y"; a
+ * bloom filter on host serves a host across rules, one on event_id the join.
  * `non_replicated_deduplication_window` lets an insert retried with the same
  * `insert_deduplication_token` be stored once.
  */
@@ -68,12 +70,17 @@ ENGINE = ReplacingMergeTree
 ORDER BY (table_name, version)`;
 }
 
+export const eventsTable = (table: string): string => `${table}_events`;
+
+const TABLE_SETTINGS = `SETTINGS non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW},
+         ttl_only_drop_parts = 1`;
+
 export function createDetectionsTableSql(database: string, table: string): string {
   return `
 CREATE TABLE IF NOT EXISTS \`${database}\`.\`${table}\`
 (
-    event_time          DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
     detected_at         DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+    event_time          DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
     rule_id             LowCardinality(String),
     rule_title          LowCardinality(String),
     rule_level          LowCardinality(String),
@@ -83,25 +90,51 @@ CREATE TABLE IF NOT EXISTS \`${database}\`.\`${table}\`
     category            LowCardinality(String),
     service             LowCardinality(String),
     host                LowCardinality(String),
-    matched             Map(String, String),
+    matched             Map(String, String) CODEC(ZSTD(3)),
+    event_id            String,
+    fingerprint         String,
+    source              LowCardinality(String),
+    correlation_type    LowCardinality(String),
+    correlation_group   Map(String, String),
+    window_start        DateTime64(9, 'UTC'),
+    window_end          DateTime64(9, 'UTC'),
+    correlation_value   Float64,
+    contributing        Array(String),
+    truncated           UInt8,
+
+    INDEX idx_host host TYPE bloom_filter GRANULARITY 4,
+    INDEX idx_event event_id TYPE bloom_filter GRANULARITY 4
+)
+ENGINE = MergeTree
+PARTITION BY toDate(detected_at)
+ORDER BY (toStartOfHour(detected_at), rule_level, rule_id, host, detected_at)
+${TABLE_SETTINGS}`;
+}
+
+export function createEventsTableSql(database: string, table: string): string {
+  return `
+CREATE TABLE IF NOT EXISTS \`${database}\`.\`${eventsTable(table)}\`
+(
+    event_id            String,
+    detected_at         DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+    event_time          DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
+    host                LowCardinality(String),
     sigma_event         String CODEC(ZSTD(3)),
     body                String CODEC(ZSTD(3)),
-    log_attributes      Map(String, String),
-    resource_attributes Map(String, String),
+    log_attributes      Map(String, String) CODEC(ZSTD(3)),
+    resource_attributes Map(String, String) CODEC(ZSTD(3)),
     severity_text       LowCardinality(String),
     severity_number     UInt8,
     trace_id            String,
     span_id             String,
-    fingerprint         String,
-    source              LowCardinality(String),
+    truncated           UInt8,
 
-    INDEX idx_host host TYPE bloom_filter GRANULARITY 4
+    INDEX idx_event event_id TYPE bloom_filter GRANULARITY 1
 )
 ENGINE = MergeTree
-PARTITION BY toDate(event_time)
-ORDER BY (rule_level, rule_id, host, event_time)
-SETTINGS non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW},
-         ttl_only_drop_parts = 1`;
+PARTITION BY toDate(detected_at)
+ORDER BY (toStartOfHour(detected_at), host, event_id)
+${TABLE_SETTINGS}`;
 }
 
 /** The TTL expression for `days` (> 0), exactly as ClickHouse prints it back in system.tables. */

@@ -81,7 +81,7 @@ if (e2e) {
     rssMb = peakRssMb(svc.child.pid!);
     const metrics = (await httpGet(svc.http, '/metrics')).body.toString();
     const sum = (name: string) => [...metrics.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
-    say(`serve peak RSS ${rssMb.toFixed(0)} MB; detections ${sum('otel_sigma_detections_total')}, rows stored ${sum('otel_sigma_store_rows_total')}, spooled batches ${sum('otel_sigma_spool_appended_total')}`);
+    say(`serve peak RSS ${rssMb.toFixed(0)} MB; detections ${sum('otel_sigma_detections_total')}, rows stored ${sum('otel_sigma_store_rows_total')}, log group commits ${sum('otel_sigma_wal_commits_total')}`);
   } finally {
     await svc.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -19,7 +19,7 @@ interface KV {
   key: string;
   value: Json;
 }
-interface OtlpRecord {
+export interface OtlpRecord {
   timeUnixNano: string;
   observedTimeUnixNano: string;
   body: { kvlistValue: { values: KV[] } };
@@ -41,7 +41,7 @@ interface Templates {
 }
 
 /** Every record of the regression corpus in SigNoz shape. */
-function regressionRecords(): OtlpRecord[] {
+export function regressionRecords(): OtlpRecord[] {
   const dir = join(SIGMA_DIR, 'regression');
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { cases: { otlp: Record<string, string>; shapes: string[] }[] };
   const out: OtlpRecord[] = [];

@@ -69,8 +69,12 @@ function tally(): { record(st: grpc.StatusObject, startedMs: number): void; resu
   };
 }
 
+/** Fixed requests sent round-robin, or a function giving the k-th request to send. */
+export type RequestSource = readonly Uint8Array[] | ((k: number) => Uint8Array);
+const nth = (src: RequestSource, k: number): Uint8Array => (typeof src === 'function' ? src(k) : src[k % src.length]!);
+
 /** Closed loop: `concurrency` callers, each sending the next request as soon as its previous one is answered. */
-export async function closedLoop(address: string, requests: readonly Uint8Array[], perRequest: number, concurrency: number, durationMs: number): Promise<LoadResult> {
+export async function closedLoop(address: string, requests: RequestSource, perRequest: number, concurrency: number, durationMs: number): Promise<LoadResult> {
   const client = new ExportClient(address);
   const t = tally();
   let next = 0;
@@ -78,7 +82,7 @@ export async function closedLoop(address: string, requests: readonly Uint8Array[
   const end = t0 + durationMs;
   const caller = async (): Promise<void> => {
     while (performance.now() < end) {
-      const body = requests[next++ % requests.length]!;
+      const body = nth(requests, next++);
       const s = performance.now();
       t.record(await client.export(body), s);
     }
@@ -90,7 +94,7 @@ export async function closedLoop(address: string, requests: readonly Uint8Array[
 }
 
 /** Open loop: a request every 1000/`requestsPerSecond` ms regardless of answers, for `durationMs`. */
-export async function openLoop(address: string, requests: readonly Uint8Array[], perRequest: number, requestsPerSecond: number, durationMs: number): Promise<LoadResult> {
+export async function openLoop(address: string, requests: RequestSource, perRequest: number, requestsPerSecond: number, durationMs: number): Promise<LoadResult> {
   const client = new ExportClient(address);
   const t = tally();
   const pending: Promise<void>[] = [];
@@ -102,7 +106,7 @@ export async function openLoop(address: string, requests: readonly Uint8Array[],
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const s = performance.now();
-    pending.push(client.export(requests[i % requests.length]!).then((st) => t.record(st, s)));
+    pending.push(client.export(nth(requests, i)).then((st) => t.record(st, s)));
   }
   await Promise.all(pending);
   const dt = (performance.now() - t0) / 1000;

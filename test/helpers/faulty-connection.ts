@@ -57,14 +57,18 @@ export class FaultyConnection implements Connection<Readable> {
     return this as unknown as InjectedConnection;
   }
 
-  async insert(params: ConnInsertParams<Readable>): Promise<ConnInsertResult> {
+  insert(params: ConnInsertParams<Readable>): Promise<ConnInsertResult> {
+    return this.#faulty(() => this.#inner.insert(params));
+  }
+
+  async #faulty<T>(run: () => Promise<T>): Promise<T> {
     this.insertAttempts++;
     const fail = this.insertAttempts <= this.#plan.failInserts;
     if (fail && this.#plan.when === 'before') {
       this.insertFailures++;
       throw this.#plan.error();
     }
-    const result = await this.#inner.insert(params);
+    const result = await run();
     if (fail) {
       this.insertFailures++;
       throw this.#plan.error();
@@ -81,8 +85,9 @@ export class FaultyConnection implements Connection<Readable> {
   command(params: ConnCommandParams): Promise<ConnCommandResult> {
     return this.#inner.command(params);
   }
+  /** An exec with a body is an insert (the detection writer sends its JSONEachRow text that way). */
   exec(params: ConnExecParams<Readable>): Promise<ConnExecResult<Readable>> {
-    return this.#inner.exec(params);
+    return params.values === undefined ? this.#inner.exec(params) : this.#faulty(() => this.#inner.exec(params));
   }
   close(): Promise<void> {
     return this.#inner.close();

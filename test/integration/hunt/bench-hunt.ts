@@ -39,14 +39,14 @@ const streamMs = performance.now() - t;
 const writer = await detectionsTable(store.ch, 'bench');
 t = performance.now();
 const h = await runHunt({ client: store.ch.client, ruleset: rs, mapping, fromNs: 0n, toNs: 9_000_000_000_000_000_000n, pageSize: 10_000, sink: writer });
-await writer.flush();
+await writer.stored();
 const huntMs = performance.now() - t;
 
 const pre = combinedPrefilter(convertRuleFiles(rs.rules.map((r) => r.file), mapping));
 const writer2 = await detectionsTable(store.ch, 'bench_sql');
 t = performance.now();
 const h2 = await runHunt({ client: store.ch.client, ruleset: rs, mapping, fromNs: 0n, toNs: 9_000_000_000_000_000_000n, pageSize: 10_000, sink: writer2, where: pre.where, with: pre.with });
-await writer2.flush();
+await writer2.stored();
 const sqlMs = performance.now() - t;
 await writer.close();
 await writer2.close();

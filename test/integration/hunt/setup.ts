@@ -8,7 +8,7 @@ import { loadLogsourceMapping } from '../../../src/map/logsource-mapping.ts';
 import { createRecordMapper } from '../../../src/map/map-records.ts';
 import type { LogsourceMapping } from '../../../src/map/types.ts';
 import type { LogRecordView } from '../../../src/decode/types.ts';
-import { buildDetection } from '../../../src/detect/build-detection.ts';
+import { buildDetections } from '../../../src/detect/build-detection.ts';
 import { openClickHouse, type ClickHouseHandle } from '../../../src/store/client.ts';
 import { migrate } from '../../../src/store/migrations.ts';
 import { DetectionWriter } from '../../../src/store/detection-writer.ts';
@@ -36,7 +36,7 @@ export function openStore(prefix: string): { ch: ClickHouseHandle; cleanup: () =
 
 export async function detectionsTable(ch: ClickHouseHandle, table: string): Promise<DetectionWriter> {
   await migrate(ch.client, { database: 'otel_sigma', table, ttlDays: 0 });
-  return new DetectionWriter({ client: ch.client, database: 'otel_sigma', table, batchRows: 100_000, flushIntervalMs: 20 });
+  return new DetectionWriter({ client: ch.client, database: 'otel_sigma', table, logDir: mkdtempSync(join(tmpdir(), `otel-sigma-hunt-log-${table}-`)) });
 }
 
 /** Every record of every case in every shape it lists, as SigNoz would store it. */
@@ -61,7 +61,7 @@ export function streamDetections(records: readonly LogRecordView[], rs: Ruleset,
   const mapper = createRecordMapper({ mapping });
   const out: Detection[] = [];
   for (const { event, record } of [...mapper.map(records), ...mapper.flush()]) {
-    for (const m of rs.detector.evaluate(event)) out.push(buildDetection(m, event, record, 0, 'stream'));
+    out.push(...buildDetections(rs.detector.evaluate(event), event, record, 0, 'stream'));
   }
   return out;
 }

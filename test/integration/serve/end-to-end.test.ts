@@ -44,7 +44,7 @@ describe('serve end to end' + (hasCorpus ? '' : ' (skipped: ../shared/sigma regr
     fs.mkdirSync(rulesDir);
     for (const s of sent) fs.copyFileSync(ruleFilePath(s.c), path.join(rulesDir, path.basename(s.c.rule_file)));
     keep = await startKeepServer({ apiKey: API_KEY });
-    svc = await startServe(['--rules', rulesDir, '--rules', 'rules', '--data-dir', dataDir, '--workers', '2', '--flush-interval-ms', '50', '--max-request-bytes', '1048576',
+    svc = await startServe(['--rules', rulesDir, '--rules', 'rules', '--data-dir', dataDir, '--workers', '2', '--max-request-bytes', '1048576',
       '--keep-url', keep.url, '--keep-api-key', API_KEY, '--alert-min-level', 'informational']);
   });
 

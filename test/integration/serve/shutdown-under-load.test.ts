@@ -49,7 +49,7 @@ describe('SIGTERM during load' + (hasCorpus ? '' : ' (skipped: ../shared/sigma r
     const bodies = Array.from({ length: REQUESTS }, (_, i) => request(i));
 
     const dataDir = path.join(tmp, 'data');
-    const svc = await startServe(['--rules', rulesDir, '--data-dir', dataDir, '--workers', '2', '--max-queue', '8', '--flush-interval-ms', '100']);
+    const svc = await startServe(['--rules', rulesDir, '--data-dir', dataDir, '--workers', '2', '--max-queue', '8']);
     const acked: number[] = [];
     const refused = new Map<number, number>();
     let next = 0;

@@ -2,13 +2,16 @@
  * The writer against ClickHouse's HTTP interface as the real @clickhouse/client speaks it, served by
  * a local HTTP server that answers the way a ClickHouse server does (error body `Code: N. …` plus
  * the X-ClickHouse-Exception-Code header). Checks what crosses the wire: the INSERT statement, the
- * JSONEachRow body, the deduplication token on every attempt, and the retry classification.
+ * JSONEachRow body (sent as the detection log holds it), the deduplication token on every attempt,
+ * and the retry classification.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { isPipelineError } from '../../../src/errors.ts';
 import { openClickHouse } from '../../../src/store/client.ts';
 import { DetectionWriter } from '../../../src/store/detection-writer.ts';
 import { makeDetections } from './make-detection.ts';
@@ -46,37 +49,46 @@ async function fakeClickHouse(failures: { status: number; code: number; type: st
   return { seen, client: ch.client };
 }
 
+const logDir = (): string => mkdtempSync(join(tmpdir(), 'otel-sigma-http-log-'));
+
 void describe('DetectionWriter over HTTP', () => {
-  void test('TOO_MANY_PARTS is retried with the same deduplication token until it succeeds', async () => {
+  void test('TOO_MANY_PARTS and MEMORY_LIMIT_EXCEEDED are retried with the same deduplication token until they succeed', async () => {
     const { seen, client } = await fakeClickHouse([
       { status: 500, code: 252, type: 'TOO_MANY_PARTS' },
       { status: 503, code: 241, type: 'MEMORY_LIMIT_EXCEEDED' },
     ]);
-    const w = new DetectionWriter({ client, flushIntervalMs: 10, retryBaseMs: 5, retryMaxDelayMs: 20 });
+    const w = new DetectionWriter({ client, logDir: logDir(), retryBaseMs: 5, retryMaxDelayMs: 20 });
     await w.write(makeDetections(12));
+    await w.stored();
     await w.close();
-    assert.equal(seen.length, 3);
-    assert.match(seen[0]!.query ?? '', /^INSERT INTO otel_sigma\.detections FORMAT JSONEachRow/);
-    assert.ok(seen.every((s) => s.rows === 12));
-    assert.match(seen[0]!.token ?? '', /^[0-9a-f]{64}$/);
-    assert.ok(seen.every((s) => s.token === seen[0]!.token), 'every attempt carries the same token');
+    assert.equal(seen.length, 4, 'three attempts of the events insert, then the detections insert');
+    assert.ok(seen.slice(0, 3).every((s) => /^INSERT INTO otel_sigma\.detections_events FORMAT JSONEachRow/.test(s.query ?? '')));
+    assert.match(seen[3]!.query ?? '', /^INSERT INTO otel_sigma\.detections FORMAT JSONEachRow/);
+    assert.ok(seen.every((s) => s.rows === 12), 'twelve detections of twelve records');
+    assert.match(seen[0]!.token ?? '', /^[0-9a-f]{16}:\d+:\d+-\d+:e$/);
+    assert.ok(seen.slice(0, 3).every((s) => s.token === seen[0]!.token), 'every attempt carries the same token');
+    assert.equal(seen[3]!.token, seen[0]!.token!.replace(/:e$/, ':d'));
   });
 
-  void test('TYPE_MISMATCH (53) is permanent: one attempt, non-retryable ERR_STORE', async () => {
+  void test('TYPE_MISMATCH (53) is permanent: not retried as a batch, each request tried alone once', async () => {
     const { seen, client } = await fakeClickHouse([{ status: 400, code: 53, type: 'TYPE_MISMATCH' }]);
-    const w = new DetectionWriter({ client, flushIntervalMs: 10, retryBaseMs: 5 });
-    await assert.rejects(w.write(makeDetections(3)), (e: unknown) => isPipelineError(e) && e.code === 'ERR_STORE' && !e.retryable && /code 53/.test(e.message));
+    const w = new DetectionWriter({ client, logDir: logDir(), retryBaseMs: 5 });
+    await w.write(makeDetections(3)); // durable: the answer does not wait for ClickHouse
+    await w.stored();
     await w.close();
-    assert.equal(seen.length, 1);
+    assert.equal(seen.length, 3, 'the refused batch, then the request alone (events, detections)');
+    assert.match(seen[1]!.token ?? '', /:0:e$/);
   });
 
   void test('different batches carry different tokens', async () => {
     const { seen, client } = await fakeClickHouse([]);
-    const w = new DetectionWriter({ client, flushIntervalMs: 10 });
+    const w = new DetectionWriter({ client, logDir: logDir() });
     await w.write(makeDetections(2));
+    await w.stored();
     await w.write(makeDetections(2));
+    await w.stored();
     await w.close();
-    assert.equal(seen.length, 2);
-    assert.notEqual(seen[0]!.token, seen[1]!.token);
+    assert.equal(seen.length, 4);
+    assert.notEqual(seen[0]!.token, seen[2]!.token);
   });
 });

@@ -1,8 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import fs from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import path from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { isPipelineError } from '../../../src/errors.ts';
@@ -12,236 +12,216 @@ import { migrate } from '../../../src/store/migrations.ts';
 import { metrics } from '../../../src/telemetry/metrics.ts';
 import { FaultyConnection, type FaultPlan } from '../../helpers/faulty-connection.ts';
 import { makeDetection, makeDetections } from './make-detection.ts';
+import { OutageConnection } from './outage-connection.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'otel-sigma-writer-'));
-const chdbDir = join(dir, 'chdb');
+const dir = fs.mkdtempSync(path.join(tmpdir(), 'otel-sigma-writer-'));
+const chdbDir = path.join(dir, 'chdb');
 const DB = 'otel_sigma';
 let ch: ClickHouseHandle;
-let tableSeq = 0;
+let seq = 0;
 const toClose: { close(): Promise<void> }[] = [];
 
 before(() => {
   ch = openClickHouse({ dataDir: chdbDir });
 });
 after(async () => {
-  for (const c of toClose) await c.close();
+  for (const c of toClose.reverse()) await c.close();
   await ch.close();
-  rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function freshTable(): Promise<string> {
-  const table = `detections_${++tableSeq}`;
+async function freshTable(): Promise<{ table: string; logDir: string }> {
+  const table = `detections_${++seq}`;
   await migrate(ch.client, { database: DB, table, ttlDays: 0 });
-  return table;
+  return { table, logDir: path.join(dir, `log-${seq}`) };
 }
 
-/** A client on the same embedded directory whose inserts go through a FaultyConnection. */
-function faultyClient(plan: FaultPlan): { client: ClickHouseClient; faults: FaultyConnection } {
-  const faults = new FaultyConnection(createChdbConnection({ path: chdbDir }), plan);
-  const client = createClient({ connection: faults.asInjected(), log: { level: ClickHouseLogLevel.OFF } });
-  toClose.push(client);
-  return { client, faults };
+function client(conn: FaultyConnection | OutageConnection): ClickHouseClient {
+  const c = createClient({ connection: conn.asInjected(), log: { level: ClickHouseLogLevel.OFF } });
+  toClose.push(c);
+  return c;
 }
 
-function writer(table: string, over: Partial<DetectionWriterOptions> = {}): DetectionWriter {
-  const w = new DetectionWriter({ client: ch.client, database: DB, table, flushIntervalMs: 20, retryBaseMs: 5, retryMaxDelayMs: 20, ...over });
+const outage = (): OutageConnection => new OutageConnection(createChdbConnection({ path: chdbDir }));
+const faulty = (plan: FaultPlan): FaultyConnection => new FaultyConnection(createChdbConnection({ path: chdbDir }), plan);
+
+function writer(t: { table: string; logDir: string }, over: Partial<DetectionWriterOptions> = {}): DetectionWriter {
+  const w = new DetectionWriter({ client: ch.client, database: DB, table: t.table, logDir: t.logDir, retryBaseMs: 5, retryMaxDelayMs: 20, ...over });
   toClose.push(w);
   return w;
 }
 
-async function count(table: string): Promise<number> {
-  const rs = await ch.client.query({ query: `SELECT count() AS n FROM ${DB}.${table}`, format: 'JSONEachRow' });
-  const [row] = await rs.json<{ n: string | number }>();
-  return Number(row?.n);
+async function rows<T>(query: string): Promise<T[]> {
+  return (await ch.client.query({ query, format: 'JSONEachRow', clickhouse_settings: { date_time_output_format: 'simple' } })).json<T>();
 }
 
-async function counterValue(c: { get(): Promise<{ values: { value: number; labels: Record<string, unknown> }[] }> }, labels: Record<string, string> = {}): Promise<number> {
-  const { values } = await c.get();
-  return values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((s, v) => s + v.value, 0);
+async function fingerprintCounts(table: string): Promise<Map<string, number>> {
+  const r = await rows<{ fingerprint: string; n: string }>(`SELECT fingerprint, count() AS n FROM ${DB}.${table} GROUP BY fingerprint`);
+  return new Map(r.map((x) => [x.fingerprint, Number(x.n)]));
 }
 
-const permanentError = (): Error => Object.assign(new Error('Code: 117. DB::Exception: Incorrect data (injected)'), { code: '117', type: 'INCORRECT_DATA' });
+async function metricValue(m: { get(): Promise<{ values: { value: number }[] }> }): Promise<number> {
+  return (await m.get()).values.reduce((s, v) => s + v.value, 0);
+}
 
 void describe('DetectionWriter', () => {
-  test('a batch whose events span more than 100 days (a replayed or backfilled log) is stored, not retried forever', async () => {
-    const table = await freshTable();
-    const w = writer(table, { maxRetryMs: 2_000 });
-    const day = 86_400_000;
-    // One partition per day of event_time: ClickHouse refuses an insert block touching over 100 partitions by default.
-    const rows = Array.from({ length: 150 }, (_, i) => makeDetection({ eventTimeNs: String(BigInt(Date.now() - (i + 1) * day) * 1_000_000n) }));
-    await w.write(rows);
-    assert.equal(await count(table), 150);
+  void test('one row per detection, one event row per record however many rules fired on it', async () => {
+    const t = await freshTable();
+    const w = writer(t);
+    const a = makeDetection({ event: { body: 'shared record', sigmaEvent: '{"CommandLine":"whoami /all"}', traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), logAttributes: { 'event.id': '4688' } } });
+    const sameRecord = [a, { ...makeDetection(), event: a.event, eventTimeNs: a.eventTimeNs, host: a.host }, { ...makeDetection(), event: a.event, eventTimeNs: a.eventTimeNs, host: a.host }];
+    const other = makeDetection();
+    await w.write([...sameRecord, other]);
+    await w.stored();
+    const dets = await rows<{ fingerprint: string; event_id: string; event_time: string; rule_tags: string[]; matched: Record<string, string>; truncated: number; correlation_type: string }>(
+      `SELECT fingerprint, event_id, event_time, rule_tags, matched, truncated, correlation_type FROM ${DB}.${t.table}`);
+    assert.equal(dets.length, 4);
+    assert.equal(dets.filter((d) => d.event_id === a.event.id).length, 3);
+    const stored = dets.find((d) => d.fingerprint === a.fingerprint)!;
+    assert.deepEqual(stored.rule_tags, a.ruleTags);
+    assert.deepEqual(stored.matched, a.matched);
+    assert.equal(stored.truncated, 0);
+    assert.equal(stored.correlation_type, '');
+    assert.equal(stored.event_time.replace(/\D/g, '').slice(-9), a.eventTimeNs.slice(-9), 'nanoseconds survive');
+    const events = await rows<{ event_id: string; body: string; sigma_event: string; trace_id: string; span_id: string; log_attributes: Record<string, string> }>(
+      `SELECT event_id, body, sigma_event, trace_id, span_id, log_attributes FROM ${DB}.${t.table}_events ORDER BY event_id`);
+    assert.equal(events.length, 2);
+    const ev = events.find((e) => e.event_id === a.event.id)!;
+    assert.equal(ev.body, 'shared record');
+    assert.equal(JSON.parse(ev.sigma_event).CommandLine, 'whoami /all');
+    assert.equal(ev.trace_id, a.event.traceId);
+    assert.deepEqual(ev.log_attributes, { 'event.id': '4688' });
   });
 
-  void test('stores every column faithfully: ns timestamps, maps, arrays, unicode, a 2 MB body', async () => {
-    const table = await freshTable();
-    const w = writer(table);
-    const huge = 'x'.repeat(2 * 1024 * 1024 - 3) + 'end';
-    const d1 = makeDetection({
-      eventTimeNs: '1795313919422456789',
-      detectedAtMs: 1795313919999,
-      ruleTitle: 'Ünïcödé 日本語 🎉 "quotes" \\ back',
-      ruleTags: ['attack.t1059', 'cve.2021-44228', 'tlp.white'],
-      matched: { 'Image|endswith': '\\cmd.exe', 'CommandLine': "a'b\"c\n\td", 'Ключ': 'значение' },
-      body: huge,
-      logAttributes: { 'a.b': '1', '': 'empty key', 'nul': 'a\u0000b' },
-      resourceAttributes: {},
-      severityText: 'ERROR',
-      severityNumber: 17,
-      traceId: '0af7651916cd43dd8448eb211c80319c',
-      spanId: 'b7ad6b7169203331',
-      source: 'hunt',
-    });
-    const d2 = makeDetection({ body: 'lone surrogate \ud800 here', ruleTags: [] });
-    await w.write([d1, d2]);
-
-    const rs = await ch.client.query({
-      query: `SELECT *, toString(toUnixTimestamp64Nano(event_time)) AS ns, toUnixTimestamp64Milli(detected_at) AS ms FROM ${DB}.${table} ORDER BY fingerprint`,
-      format: 'JSONEachRow',
-      clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
-    });
-    const rows = await rs.json<Record<string, unknown>>();
-    const byFp = new Map(rows.map((r) => [r['fingerprint'], r]));
-    const r1 = byFp.get(d1.fingerprint)!;
-    assert.equal(r1['ns'], '1795313919422456789');
-    assert.equal(r1['event_time'], '2026-11-22 02:18:39.422456789');
-    assert.equal(Number(r1['ms']), 1795313919999);
-    assert.equal(r1['rule_id'], d1.ruleId);
-    assert.equal(r1['rule_title'], d1.ruleTitle);
-    assert.equal(r1['rule_level'], 'high');
-    assert.equal(r1['rule_status'], 'test');
-    assert.deepEqual(r1['rule_tags'], d1.ruleTags);
-    assert.equal(r1['product'], 'windows');
-    assert.equal(r1['category'], 'process_creation');
-    assert.equal(r1['service'], '');
-    assert.equal(r1['host'], d1.host);
-    assert.deepEqual(r1['matched'], d1.matched);
-    assert.equal(r1['sigma_event'], d1.sigmaEvent);
-    assert.equal((r1['body'] as string).length, huge.length);
-    assert.equal(r1['body'], huge);
-    assert.deepEqual(r1['log_attributes'], d1.logAttributes);
-    assert.deepEqual(r1['resource_attributes'], {});
-    assert.equal(r1['severity_text'], 'ERROR');
-    assert.equal(r1['severity_number'], 17);
-    assert.equal(r1['trace_id'], d1.traceId);
-    assert.equal(r1['span_id'], d1.spanId);
-    assert.equal(r1['source'], 'hunt');
-    const r2 = byFp.get(d2.fingerprint)!;
-    assert.equal(r2['body'], 'lone surrogate \ufffd here', 'a lone surrogate must not fail the batch');
-    assert.deepEqual(r2['rule_tags'], []);
+  void test('writes resolve while ClickHouse is down; once it is back every detection is stored exactly once, in order', async () => {
+    const t = await freshTable();
+    const conn = outage();
+    conn.when = 'alternate'; // half the failed inserts land and lose their reply
+    conn.down();
+    const w = writer(t, { client: client(conn) });
+    const written: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const batch = makeDetections(25);
+      await w.write(batch); // durable in the log, not in ClickHouse
+      written.push(...batch.map((d) => d.fingerprint));
+    }
+    assert.ok(w.backlog > 0);
+    assert.equal(w.healthy, false, 'not healthy while inserts fail');
+    conn.up();
+    await w.stored();
+    assert.equal(w.backlog, 0);
+    const counts = await fingerprintCounts(t.table);
+    assert.equal(counts.size, written.length);
+    assert.deepEqual([...counts.values()].filter((n) => n !== 1), [], 'no duplicates');
+    const landedOrder = conn.landed.flat().filter((f, i, all) => all.indexOf(f) === i);
+    assert.deepEqual(landedOrder, written, 'inserted in arrival order');
+    assert.equal(w.healthy, true);
   });
 
-  void test('many write() calls become few inserts; each write resolves once stored', async () => {
-    const table = await freshTable();
-    const { client, faults } = faultyClient({ failInserts: 0 });
-    const w = writer(table, { client, batchRows: 250, flushIntervalMs: 50 });
-    const rowsBefore = await counterValue(metrics.storeRows);
-    await Promise.all(Array.from({ length: 1000 }, () => w.write([makeDetection()])));
-    assert.equal(await count(table), 1000);
-    assert.ok(faults.insertAttempts >= 4 && faults.insertAttempts <= 6, `${faults.insertAttempts} inserts for 1000 writes`);
-    assert.equal((await counterValue(metrics.storeRows)) - rowsBefore, 1000);
-    assert.equal(w.pendingRows, 0);
+  void test('a restart inserts what the log holds, exactly once even when an insert had landed before the crash', async () => {
+    const t = await freshTable();
+    const conn = outage();
+    conn.when = 'after'; // every insert lands, then its reply is lost
+    conn.down();
+    const first = new DetectionWriter({ client: client(conn), database: DB, table: t.table, logDir: t.logDir, retryBaseMs: 5, retryMaxDelayMs: 20 });
+    const written = makeDetections(300);
+    for (let i = 0; i < 300; i += 30) await first.write(written.slice(i, i + 30));
+    await new Promise((r) => setTimeout(r, 100)); // some batches land meanwhile
+    await first.close(0); // leaves the log as a crash would (nothing acked)
+    assert.ok(conn.landed.length > 0, 'some inserts reached the table before the "crash"');
+    const second = writer(t);
+    await second.stored();
+    const counts = await fingerprintCounts(t.table);
+    assert.equal(counts.size, 300);
+    assert.deepEqual([...counts.values()].filter((n) => n !== 1), []);
+    const events = await rows<{ n: string }>(`SELECT count() AS n, uniqExact(event_id) AS u FROM ${DB}.${t.table}_events HAVING n = u`);
+    assert.equal(events.length, 1, 'event rows not duplicated either');
   });
 
-  void test('a small write is flushed after flushIntervalMs', async () => {
-    const table = await freshTable();
-    const w = writer(table, { batchRows: 5000, flushIntervalMs: 30 });
-    const t0 = performance.now();
-    await w.write(makeDetections(3));
-    assert.ok(performance.now() - t0 < 2000);
-    assert.equal(await count(table), 3);
+  void test('a full log answers a retryable ERR_BACKPRESSURE and accepts again once ClickHouse drains it', async () => {
+    const t = await freshTable();
+    const conn = outage();
+    conn.down();
+    const w = writer(t, { client: client(conn), maxLogBytes: 1024 * 1024 });
+    let refused: unknown;
+    for (let i = 0; i < 200 && refused === undefined; i++) {
+      try {
+        await w.write(makeDetections(20, { event: { body: 'y'.repeat(2000) } }));
+      } catch (err) {
+        refused = err;
+      }
+    }
+    assert.ok(isPipelineError(refused) && refused.code === 'ERR_BACKPRESSURE' && refused.retryable, `refused with ${String(refused)}`);
+    assert.equal(w.healthy, false);
+    conn.up();
+    await w.stored();
+    await w.write(makeDetections(5));
+    await w.stored();
   });
 
-  void test('re-inserting the same batch (same fingerprints, same token) stores it once', async () => {
-    const table = await freshTable();
-    const w = writer(table);
-    const batch = makeDetections(20);
-    await w.write(batch);
-    // A replay re-evaluates the same records later: same fingerprints, different detected_at, so
-    // only the token (not ClickHouse's content hash) can recognise it.
-    await w.write(batch.map((d) => ({ ...d, detectedAtMs: d.detectedAtMs + 60_000 })));
-    assert.equal(await count(table), 20);
-    await w.write(makeDetections(5)); // different fingerprints: stored
-    assert.equal(await count(table), 25);
+  void test('500 distinct event days in one request are one part per table, not one per day', async () => {
+    const t = await freshTable();
+    const w = writer(t);
+    const day = 86_400_000n * 1_000_000n;
+    const dets = Array.from({ length: 500 }, (_, i) => makeDetection({ eventTimeNs: String(BigInt(i) * 37n * day + 1n) }));
+    await w.write(dets);
+    await w.stored();
+    const days = await rows<{ d: string }>(`SELECT uniqExact(toDate(event_time)) AS d FROM ${DB}.${t.table}`);
+    assert.equal(Number(days[0]!.d), 500);
+    for (const table of [t.table, `${t.table}_events`]) {
+      const parts = await rows<{ n: string }>(`SELECT count() AS n FROM system.parts WHERE database = '${DB}' AND table = '${table}' AND active`);
+      assert.equal(Number(parts[0]!.n), 1, `${table}: one part`);
+    }
   });
 
-  void test('retries retryable network errors and stores the rows exactly once', async () => {
-    const table = await freshTable();
-    const { client, faults } = faultyClient({ failInserts: 3 });
-    const w = writer(table, { client });
-    const failuresBefore = await counterValue(metrics.storeFailures, { retryable: 'true' });
-    await w.write(makeDetections(40));
-    assert.equal(faults.insertFailures, 3);
-    assert.equal(faults.insertAttempts, 4);
-    assert.equal(await count(table), 40);
-    assert.equal((await counterValue(metrics.storeFailures, { retryable: 'true' })) - failuresBefore, 3);
+  void test('the same (rule, record) twice is stored once (a sender retrying an answered request)', async () => {
+    const t = await freshTable();
+    const w = writer(t);
+    const d = makeDetections(10);
+    const before = await metricValue(metrics.storeDuplicates);
+    await w.write(d);
+    await w.write(d);
+    await w.stored();
+    assert.equal((await fingerprintCounts(t.table)).size, 10);
+    assert.equal([...(await fingerprintCounts(t.table)).values()].reduce((a, b) => a + b), 10);
+    assert.equal((await metricValue(metrics.storeDuplicates)) - before, 10);
   });
 
-  void test('an insert that landed but lost its reply is retried without duplicating rows', async () => {
-    const table = await freshTable();
-    const { client, faults } = faultyClient({ failInserts: 2, when: 'after' });
-    const w = writer(table, { client });
-    await w.write(makeDetections(30));
-    assert.equal(faults.insertAttempts, 3, 'every attempt reached the table');
-    assert.equal(await count(table), 30);
+  void test('an oversize value is stored cut and flagged, not refused', async () => {
+    const t = await freshTable();
+    const w = writer(t, { maxValueBytes: 4096 });
+    const d = makeDetection({ matched: { CommandLine: 'é'.repeat(10_000) }, event: { body: 'b'.repeat(100_000) } });
+    await w.write([d]);
+    await w.stored();
+    const [det] = await rows<{ len: string; truncated: number }>(`SELECT length(matched['CommandLine']) AS len, truncated FROM ${DB}.${t.table}`);
+    assert.ok(Number(det!.len) <= 4096 && Number(det!.len) > 4000, `matched cut to ${det!.len} bytes`);
+    assert.equal(det!.truncated, 1);
+    const [ev] = await rows<{ len: string; truncated: number }>(`SELECT length(body) AS len, truncated FROM ${DB}.${t.table}_events`);
+    assert.equal(Number(ev!.len), 4096);
+    assert.equal(ev!.truncated, 1);
   });
 
-  void test('gives up after maxRetryMs with a retryable ERR_STORE', async () => {
-    const table = await freshTable();
-    const { client, faults } = faultyClient({ failInserts: 1_000_000 });
-    const w = writer(table, { client, maxRetryMs: 150 });
-    const t0 = performance.now();
-    await assert.rejects(w.write(makeDetections(2)), (e: unknown) => isPipelineError(e) && e.code === 'ERR_STORE' && e.retryable);
-    assert.ok(performance.now() - t0 < 1500);
-    assert.ok(faults.insertAttempts > 1);
-    assert.equal(await count(table), 0);
-    assert.equal(w.pendingRows, 0);
-  });
-
-  void test('a permanent error (unknown table) fails at once and is not retryable', async () => {
-    const w = writer('no_such_table', { maxRetryMs: 10_000 });
-    const t0 = performance.now();
-    await assert.rejects(w.write(makeDetections(1)), (e: unknown) => isPipelineError(e) && e.code === 'ERR_STORE' && !e.retryable && /code 60/.test(e.message));
-    assert.ok(performance.now() - t0 < 2000);
-  });
-
-  void test('a permanent error on a combined batch re-tries each write on its own', async () => {
-    const table = await freshTable();
-    const { client, faults } = faultyClient({ failInserts: 1, error: permanentError });
-    const w = writer(table, { client, flushIntervalMs: 50 });
-    await Promise.all([w.write(makeDetections(3)), w.write(makeDetections(4))]);
-    assert.equal(faults.insertAttempts, 3, 'one failed combined insert, then one per write');
-    assert.equal(await count(table), 7);
-  });
-
-  void test('rejects with retryable ERR_BACKPRESSURE when the buffer is full; flush() stores the rest', async () => {
-    const table = await freshTable();
-    const w = writer(table, { batchRows: 100, flushIntervalMs: 60_000, maxBufferedRows: 10 });
-    const first = w.write(makeDetections(8));
-    assert.equal(w.pendingRows, 8);
-    assert.equal(await counterValue(metrics.queueDepth, { queue: 'store' }), 8);
-    await assert.rejects(w.write(makeDetections(5)), (e: unknown) => isPipelineError(e) && e.code === 'ERR_BACKPRESSURE' && e.retryable && e.retryAfterSeconds === 1);
-    const second = w.write(makeDetections(2)); // fills the buffer exactly: accepted
-    assert.equal(w.pendingRows, 10);
-    await w.flush();
-    await Promise.all([first, second]);
-    assert.equal(await count(table), 10);
-    assert.equal(await counterValue(metrics.queueDepth, { queue: 'store' }), 0);
-    // One write larger than the whole buffer is accepted when nothing else is pending, else it could never succeed.
-    const oversize = w.write(makeDetections(15));
-    await w.flush();
-    await oversize;
-    assert.equal(await count(table), 25);
-  });
-
-  void test('close() flushes, is idempotent, and later writes are refused', async () => {
-    const table = await freshTable();
-    const w = writer(table, { flushIntervalMs: 60_000 });
-    const pending = w.write(makeDetections(6));
-    await Promise.all([w.close(), w.close()]);
-    await pending;
-    assert.equal(await count(table), 6);
-    await assert.rejects(w.write(makeDetections(1)), (e: unknown) => isPipelineError(e) && e.code === 'ERR_SHUTTING_DOWN');
-    await w.flush();
+  void test('data ClickHouse refuses: retried one request at a time; what it refuses alone is dead-lettered, the rest stored', async () => {
+    const t = await freshTable();
+    const refused = (): Error => Object.assign(new Error('Cannot parse input (injected)'), { code: '27' });
+    // The first insert (the whole batch) and the next one (the first request alone) are refused.
+    const conn = faulty({ failInserts: 2, error: refused });
+    const w = writer(t, { client: client(conn) });
+    const a = makeDetections(3);
+    const b = makeDetections(4);
+    const dead = await metricValue(metrics.storeDeadLetter);
+    await Promise.all([w.write(a), w.write(b)]);
+    await w.stored();
+    const counts = await fingerprintCounts(t.table);
+    // Whether a and b share a batch or not, both refusals hit a: the batch with a, then a alone.
+    assert.equal(a.filter((d) => counts.has(d.fingerprint)).length, 0, 'the refused request is not stored');
+    assert.equal(b.filter((d) => counts.has(d.fingerprint)).length, 4, 'the good request is stored');
+    assert.equal((await metricValue(metrics.storeDeadLetter)) - dead, 3);
+    const deadDir = path.join(t.logDir, 'dead-letter');
+    const files = fs.readdirSync(deadDir);
+    assert.ok(files.some((f) => f.endsWith('.reasons.txt')), files.join(', '));
+    const deadRows = files.filter((f) => f.endsWith('.ndjson')).flatMap((f) => fs.readFileSync(path.join(deadDir, f), 'utf8').split('\n').filter(Boolean));
+    assert.deepEqual(deadRows.map((l) => (JSON.parse(l) as { fingerprint?: string }).fingerprint).filter(Boolean).sort(), a.map((d) => d.fingerprint).sort());
+    assert.equal(w.backlog, 0, 'a refused batch does not block the log');
   });
 });

@@ -21,17 +21,18 @@ let ch: ClickHouseHandle;
 
 // Events at now-10min (A), now-2h (A), now-3h (B), now-50h (B): "since 1h" sees 1, "since 1d" sees 3.
 const events = [
-  makeDetection({ ruleId: RULE_A, eventTimeNs: nowNs(-10 * 60_000), body: 'a-recent' }),
-  makeDetection({ ruleId: RULE_A, eventTimeNs: nowNs(-2 * HOUR), body: 'a-2h' }),
-  makeDetection({ ruleId: RULE_B, eventTimeNs: nowNs(-3 * HOUR), body: 'b-3h' }),
-  makeDetection({ ruleId: RULE_B, eventTimeNs: nowNs(-50 * HOUR), body: 'b-50h' }),
+  makeDetection({ ruleId: RULE_A, eventTimeNs: nowNs(-10 * 60_000), matched: { tag: 'a-recent' } }),
+  makeDetection({ ruleId: RULE_A, eventTimeNs: nowNs(-2 * HOUR), matched: { tag: 'a-2h' } }),
+  makeDetection({ ruleId: RULE_B, eventTimeNs: nowNs(-3 * HOUR), matched: { tag: 'b-3h' } }),
+  makeDetection({ ruleId: RULE_B, eventTimeNs: nowNs(-50 * HOUR), matched: { tag: 'b-50h' } }),
 ];
 
 before(async () => {
   ch = openClickHouse({ dataDir: join(dir, 'chdb') });
   await migrate(ch.client, { database: DB, table: TABLE, ttlDays: 30 });
-  const w = new DetectionWriter({ client: ch.client, database: DB, table: TABLE });
+  const w = new DetectionWriter({ client: ch.client, database: DB, table: TABLE, logDir: join(dir, 'log') });
   await w.write(events);
+  await w.stored();
   await w.close();
 });
 after(async () => {
@@ -39,7 +40,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const bodies = (rows: { body: string }[]): string[] => rows.map((r) => r.body);
+const bodies = (rows: { matched: Record<string, string> }[]): string[] => rows.map((r) => r.matched['tag'] ?? '');
 
 void describe('queryDetections', () => {
   void test('returns plain rows with the column names, newest event first', async () => {
@@ -49,7 +50,7 @@ void describe('queryDetections', () => {
     assert.equal(rows[0]!.event_time, formatEpochNs(events[0]!.eventTimeNs));
     assert.deepEqual(rows[0]!.matched, events[0]!.matched);
     assert.deepEqual(rows[0]!.rule_tags, events[0]!.ruleTags);
-    assert.equal(rows[0]!.severity_number, events[0]!.severityNumber);
+    assert.equal(rows[0]!.event_id, events[0]!.event.id);
   });
 
   void test('filters by time window on event_time', async () => {

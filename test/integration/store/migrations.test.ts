@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openClickHouse, type ClickHouseHandle } from '../../../src/store/client.ts';
 import { currentTtl, migrate, MIGRATIONS } from '../../../src/store/migrations.ts';
-import { DETECTION_COLUMNS } from '../../../src/store/detection-row.ts';
+import { DETECTION_COLUMNS, EVENT_COLUMNS, formatEpochMs, formatEpochNs } from '../../../src/store/detection-row.ts';
+import { DetectionWriter } from '../../../src/store/detection-writer.ts';
+import { copyLegacyRows, legacyDetectionsTableSql } from '../../../src/store/migrate-v2.ts';
+import { createDatabaseSql, createMigrationsTableSql } from '../../../src/store/schema.ts';
+import type { Logger } from '../../../src/telemetry/logger.ts';
+import { makeDetection } from './make-detection.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'otel-sigma-migrations-'));
 let ch: ClickHouseHandle;
@@ -24,7 +29,7 @@ async function rows<T>(query: string, params: Record<string, unknown> = {}): Pro
 }
 
 void describe('migrate', () => {
-  void test('creates the database, the table with every documented column, and records version 1', async () => {
+  void test('creates the database, both tables with every documented column, and records every version', async () => {
     const res = await migrate(ch.client, { database: 'otel_sigma', table: 'detections', ttlDays: 0 });
     assert.deepEqual(res, { applied: MIGRATIONS.map((m) => m.version), ttl: 'unchanged' });
 
@@ -37,26 +42,30 @@ void describe('migrate', () => {
     assert.equal(types['detected_at'], "DateTime64(3, 'UTC')");
     assert.equal(types['rule_tags'], 'Array(LowCardinality(String))');
     assert.equal(types['matched'], 'Map(String, String)');
-    assert.equal(types['severity_number'], 'UInt8');
+    assert.equal(types['correlation_group'], 'Map(String, String)');
     assert.equal(types['source'], 'LowCardinality(String)');
+    const evCols = await rows<{ name: string }>("SELECT name FROM system.columns WHERE database = 'otel_sigma' AND table = 'detections_events' ORDER BY position");
+    assert.deepEqual(evCols.map((c) => c.name), [...EVENT_COLUMNS]);
 
     const [t] = await rows<{ engine_full: string; partition_key: string; sorting_key: string }>(
       "SELECT engine_full, partition_key, sorting_key FROM system.tables WHERE database = 'otel_sigma' AND name = 'detections'",
     );
-    assert.equal(t?.partition_key, 'toDate(event_time)');
-    assert.equal(t?.sorting_key, 'rule_level, rule_id, host, event_time');
+    assert.equal(t?.partition_key, 'toDate(detected_at)', 'partitioned on the server clock');
+    assert.equal(t?.sorting_key, 'toStartOfHour(detected_at), rule_level, rule_id, host, detected_at');
     assert.match(t?.engine_full ?? '', /non_replicated_deduplication_window = 1000/);
     assert.doesNotMatch(t?.engine_full ?? '', /\bTTL\b/);
 
     const recorded = await rows<{ version: number; name: string }>("SELECT version, name FROM otel_sigma.schema_migrations WHERE table_name = 'detections'");
-    assert.deepEqual(recorded, [{ version: 1, name: 'create_detections' }]);
+    assert.deepEqual(recorded.sort((a, b) => a.version - b.version), [{ version: 1, name: 'create_detections' }, { version: 2, name: 'detected_at_layout' }]);
+    const legacy = await rows("SELECT name FROM system.tables WHERE database = 'otel_sigma' AND name = 'detections_v1'");
+    assert.deepEqual(legacy, [], 'a new install keeps no empty v1 table');
   });
 
   void test('running again is a no-op: nothing applied, nothing recorded twice', async () => {
     const res = await migrate(ch.client, { database: 'otel_sigma', table: 'detections', ttlDays: 0 });
     assert.deepEqual(res, { applied: [], ttl: 'unchanged' });
     const [n] = await rows<{ n: string }>("SELECT count() AS n FROM otel_sigma.schema_migrations WHERE table_name = 'detections'");
-    assert.equal(Number(n?.n), 1);
+    assert.equal(Number(n?.n), 2);
   });
 
   void test('a changed TTL is applied on restart, an unchanged one is left alone, 0 removes it', async () => {
@@ -77,7 +86,7 @@ void describe('migrate', () => {
     await ch.client.insert({ table: 'ttl_db.short', values: [
       { event_time: fresh, detected_at: old, fingerprint: 'old' },
       { event_time: old, detected_at: fresh, fingerprint: 'new' },
-    ], format: 'JSONEachRow' });
+    ], format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: 'ttl-test' } });
     await ch.client.command({ query: 'OPTIMIZE TABLE ttl_db.short FINAL' });
     const left = await rows<{ fingerprint: string }>('SELECT fingerprint FROM ttl_db.short');
     assert.deepEqual(left, [{ fingerprint: 'new' }]);
@@ -86,10 +95,11 @@ void describe('migrate', () => {
   void test('database and table names are configurable and tracked separately', async () => {
     const a = await migrate(ch.client, { database: 'custom_db', table: 'dets_a', ttlDays: 3 });
     const b = await migrate(ch.client, { database: 'custom_db', table: 'dets_b', ttlDays: 0 });
-    assert.deepEqual(a, { applied: [1], ttl: 'set' });
-    assert.deepEqual(b, { applied: [1], ttl: 'unchanged' });
+    assert.deepEqual(a, { applied: [1, 2], ttl: 'set' });
+    assert.deepEqual(b, { applied: [1, 2], ttl: 'unchanged' });
     const tables = await rows<{ name: string }>("SELECT name FROM system.tables WHERE database = 'custom_db' ORDER BY name");
-    assert.deepEqual(tables.map((t) => t.name), ['dets_a', 'dets_b', 'schema_migrations']);
+    assert.deepEqual(tables.map((t) => t.name), ['dets_a', 'dets_a_events', 'dets_b', 'dets_b_events', 'schema_migrations']);
+    assert.equal(await currentTtl(ch.client, 'custom_db', 'dets_a_events'), 'toDateTime(detected_at) + toIntervalDay(3)', 'events expire with their detections');
   });
 
   void test('rejects names that are not identifiers and bad TTLs before touching ClickHouse', async () => {
@@ -99,5 +109,65 @@ void describe('migrate', () => {
     await assert.rejects(migrate(ch.client, { database: 'ok', table: 'ok', ttlDays: 1.5 }), /ttl_days/);
     const dbs = await rows<{ name: string }>("SELECT name FROM system.databases WHERE name = 'ok'");
     assert.deepEqual(dbs, []);
+  });
+});
+
+void describe('migration from the v1 layout (partitioned by event day)', () => {
+  const DB = 'upgrade_db';
+  const DAY = 86_400_000;
+
+  async function oldInstall(): Promise<void> {
+    await ch.client.command({ query: createDatabaseSql(DB) });
+    await ch.client.command({ query: createMigrationsTableSql(DB) });
+    await ch.client.command({ query: legacyDetectionsTableSql(DB, 'detections') });
+    await ch.client.insert({ table: `${DB}.schema_migrations`, values: [{ table_name: 'detections', version: 1, name: 'create_detections', applied_at: '2026-01-01 00:00:00.000' }], format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: 'old-install' } });
+    // 30 v1 rows over 10 event days (a hunt over old logs), detected over the last hours.
+    const now = Date.now();
+    await ch.client.insert({
+      table: `${DB}.detections`,
+      values: Array.from({ length: 30 }, (_, i) => ({
+        event_time: formatEpochNs(`${BigInt(now - (i % 10) * 40 * DAY) * 1_000_000n}`),
+        detected_at: formatEpochMs(now - i * 60_000),
+        rule_id: `rule-${i % 4}`, rule_level: 'high', host: `h${i % 3}`, matched: { Image: `x${i}.exe` },
+        sigma_event: `{"Image":"x${i}.exe"}`, body: `old body ${i}`, fingerprint: `v1-${i}`, source: 'stream',
+      })),
+      format: 'JSONEachRow',
+      clickhouse_settings: { insert_deduplication_token: 'old-rows' },
+    });
+  }
+
+  void test('keeps every row, resumes after an interruption, and takes new detections while it runs', async () => {
+    await oldInstall();
+    const res = await migrate(ch.client, { database: DB, table: 'detections', ttlDays: 0 });
+    assert.deepEqual(res.applied, [2]);
+    const legacy = await rows<{ n: string }>(`SELECT count() AS n FROM ${DB}.detections_v1`);
+    assert.equal(Number(legacy[0]?.n), 30, 'the old rows wait in detections_v1');
+
+    // serve accepts meanwhile: new detections go to the new layout at once
+    const w = new DetectionWriter({ client: ch.client, database: DB, table: 'detections', logDir: join(dir, 'upgrade-log') });
+    const fresh = makeDetection();
+    await w.write([fresh]);
+    await w.stored();
+
+    // interrupted after the first partition (a stop, a crash)
+    const stop = new AbortController();
+    const first = await copyLegacyRows(ch.client, DB, 'detections', { signal: stop.signal, logger: { info: () => stop.abort() } as unknown as Logger });
+    assert.equal(first.partitions, 1);
+    assert.equal(first.dropped, false);
+    // and run again, twice (the second is a no-op)
+    const second = await copyLegacyRows(ch.client, DB, 'detections');
+    assert.equal(second.partitions, 9);
+    assert.equal(second.dropped, true);
+    assert.deepEqual(await copyLegacyRows(ch.client, DB, 'detections'), { partitions: 0, rows: 0, dropped: false });
+
+    const dets = await rows<{ fingerprint: string; event_id: string }>(`SELECT fingerprint, event_id FROM ${DB}.detections ORDER BY fingerprint`);
+    assert.equal(dets.length, 31);
+    assert.equal(new Set(dets.map((d) => d.fingerprint)).size, 31, 'no row copied twice');
+    const joined = await rows<{ body: string }>(`SELECT e.body AS body FROM ${DB}.detections AS d INNER JOIN ${DB}.detections_events AS e ON d.event_id = e.event_id WHERE startsWith(d.fingerprint, 'v1-')`);
+    assert.deepEqual(joined.map((r) => r.body).sort(), Array.from({ length: 30 }, (_, i) => `old body ${i}`).sort(), 'every old event is reachable from its detection');
+    const tables = await rows<{ name: string }>(`SELECT name FROM system.tables WHERE database = '${DB}' ORDER BY name`);
+    assert.deepEqual(tables.map((t) => t.name), ['detections', 'detections_events', 'schema_migrations']);
+    assert.ok(dets.some((d) => d.fingerprint === fresh.fingerprint));
+    await w.close();
   });
 });

@@ -4,7 +4,7 @@
  * else, and every insert while up, goes to the real (embedded) ClickHouse. It also records, in
  * order, the fingerprints of each insert that reached the table, so tests can check arrival order.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type {
   ConnBaseQueryParams,
   ConnCommandResult,
@@ -53,7 +53,11 @@ export class OutageConnection implements Connection<Readable> {
     return performance.now() < this.#downUntil;
   }
 
-  async insert(params: ConnInsertParams<Readable>): Promise<ConnInsertResult> {
+  insert(params: ConnInsertParams<Readable>): Promise<ConnInsertResult> {
+    return this.#outage(typeof params.values === 'string' ? params.values : '', () => this.#inner.insert(params));
+  }
+
+  async #outage<T>(text: string, run: () => Promise<T>): Promise<T> {
     this.insertAttempts++;
     const down = this.isDown;
     const lands = this.when === 'after' || (this.when === 'alternate' && this.insertAttempts % 2 === 1);
@@ -61,8 +65,8 @@ export class OutageConnection implements Connection<Readable> {
       this.insertFailures++;
       throw networkError();
     }
-    const result = await this.#inner.insert(params);
-    this.landed.push(fingerprints(params.values));
+    const result = await run();
+    this.landed.push(fingerprints(text));
     if (down) {
       this.insertFailures++;
       throw networkError();
@@ -79,16 +83,19 @@ export class OutageConnection implements Connection<Readable> {
   command(params: ConnCommandParams): Promise<ConnCommandResult> {
     return this.#inner.command(params);
   }
-  exec(params: ConnExecParams<Readable>): Promise<ConnExecResult<Readable>> {
-    return this.#inner.exec(params);
+  /** An exec with a body is an insert (the detection writer sends its JSONEachRow text that way). */
+  async exec(params: ConnExecParams<Readable>): Promise<ConnExecResult<Readable>> {
+    if (params.values === undefined) return this.#inner.exec(params);
+    let text = '';
+    for await (const chunk of params.values) text += String(chunk);
+    return this.#outage(text, () => this.#inner.exec({ ...params, values: Readable.from([text]) }));
   }
   close(): Promise<void> {
     return this.#inner.close();
   }
 }
 
-/** The client hands the connection JSONEachRow text for an array of rows. */
-function fingerprints(values: unknown): string[] {
-  if (typeof values !== 'string') return [];
-  return [...values.matchAll(/"fingerprint":"([^"]*)"/g)].map((m) => m[1]!);
+/** Fingerprints in JSONEachRow detection rows (event rows have none). */
+function fingerprints(text: string): string[] {
+  return [...text.matchAll(/"fingerprint":"([^"]*)"/g)].map((m) => m[1]!);
 }

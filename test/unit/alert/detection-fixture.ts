@@ -2,12 +2,13 @@
  * A realistic Detection (SigmaHQ "Suspicious Execution of Powershell with Base64", a Sysmon
  * process_creation event) for alert tests; `overrides` vary one field at a time.
  */
-import type { Detection } from '../../../src/detect/detection.ts';
+import type { DetectedEvent, Detection } from '../../../src/detect/detection.ts';
 
 export const EVENT_MS = Date.UTC(2026, 7, 20, 10, 15, 30, 123);
 export const DETECTED_MS = EVENT_MS + 2_500;
 
-export function makeDetection(overrides: Partial<Detection> = {}): Detection {
+export function makeDetection(over: Partial<Omit<Detection, 'event'>> & { event?: Partial<DetectedEvent> } = {}): Detection {
+  const { event, ...overrides } = over;
   const fields = {
     EventID: 1,
     Image: 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe',
@@ -33,14 +34,20 @@ export function makeDetection(overrides: Partial<Detection> = {}): Detection {
     service: '',
     host: 'WS01.corp.local',
     matched: { Image: fields.Image, CommandLine: fields.CommandLine },
-    sigmaEvent: JSON.stringify({ fields, meta: { source: 'windows', product: 'windows', service: 'sysmon', host: 'WS01.corp.local' } }),
-    body: '{}',
-    logAttributes: {},
-    resourceAttributes: { 'host.name': 'WS01.corp.local' },
-    severityText: 'INFO',
-    severityNumber: 9,
-    traceId: '',
-    spanId: '',
+    event: {
+      id: 'ev-0001',
+      timeNs: `${BigInt(EVENT_MS) * 1_000_000n + 456_789n}`,
+      host: 'WS01.corp.local',
+      sigmaEvent: JSON.stringify({ fields, meta: { source: 'windows', product: 'windows', service: 'sysmon', host: 'WS01.corp.local' } }),
+      body: '{}',
+      logAttributes: {},
+      resourceAttributes: { 'host.name': 'WS01.corp.local' },
+      severityText: 'INFO',
+      severityNumber: 9,
+      traceId: '',
+      spanId: '',
+      ...event,
+    },
     fingerprint: 'rec-0001',
     source: 'stream',
     ...overrides,

@@ -83,7 +83,7 @@ void describe('toAlertDto', () => {
   });
 
   void test('no url without a template; no service/host label without a host', () => {
-    const a = toAlertDto(makeDetection({ host: '', resourceAttributes: {} }));
+    const a = toAlertDto(makeDetection({ host: '', event: { resourceAttributes: {} } }));
     assert.equal('url' in a, false);
     assert.equal('service' in a, false);
     assert.equal('environment' in a, false);
@@ -108,7 +108,7 @@ void describe('toAlertDto', () => {
     const a = toAlertDto(makeDetection({ matched: { ParentImage: 'C:\\Windows\\explorer.exe' } }));
     assert.equal(a.labels['user'], 'CORP\\alice');
     assert.equal(a.labels['process_image'], 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe');
-    const none = toAlertDto(makeDetection({ matched: {}, sigmaEvent: 'not json' }));
+    const none = toAlertDto(makeDetection({ matched: {}, event: { sigmaEvent: 'not json' } }));
     assert.equal(none.labels['user'], undefined);
   });
 });

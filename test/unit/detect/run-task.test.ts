@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { buildDetection } from '../../../src/detect/build-detection.ts';
+import { buildDetections } from '../../../src/detect/build-detection.ts';
 import { createTaskRunner } from '../../../src/detect/run-task.ts';
 import type { DetectTask } from '../../../src/detect/task.ts';
 import { decodeProtobufRequest } from '../../../src/decode/otlp-protobuf.ts';
@@ -102,7 +102,7 @@ void describe('createTaskRunner', () => {
     assert.ok(result.ok, JSON.stringify(result));
     const reference = createRecordMapper({ mapping });
     const mapped = reference.map(decodeProtobufRequest(bytes).records);
-    const expected = mapped.flatMap(({ event, record }) => rs.detector.evaluate(event).map((m) => buildDetection(m, event, record, 0, 'stream')));
+    const expected = mapped.flatMap(({ event, record }) => buildDetections(rs.detector.evaluate(event), event, record, 0, 'stream'));
     assert.deepEqual(result.detections.map(key).sort(), expected.map(key).sort());
     const fired = result.detections.map((d) => d.ruleTitle).sort();
     assert.deepEqual(fired, ['Generic marker', 'SSH Login Attempt For Non-Existent User', 'Uname via auditd', 'Whoami', 'Whoami']);

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatEpochMs, formatEpochNs, toInsertRow, DETECTION_COLUMNS } from '../../../src/store/detection-row.ts';
+import { DETECTION_COLUMNS, EVENT_COLUMNS, formatEpochMs, formatEpochNs, toDetectionRow, toEventRow, ValueLimit } from '../../../src/store/detection-row.ts';
 import { makeDetection } from '../../integration/store/make-detection.ts';
 
 void describe('formatEpochNs', () => {
@@ -38,32 +38,64 @@ void describe('formatEpochMs', () => {
   });
 });
 
-void describe('toInsertRow', () => {
-  void test('maps every Detection field to its column, dropping rule metadata the table does not keep', () => {
-    const d = makeDetection({ eventTimeNs: '1795313919422456789', detectedAtMs: 1795313919999, severityNumber: 17 });
-    const row = toInsertRow(d);
+void describe('toDetectionRow / toEventRow', () => {
+  const limit = (): ValueLimit => new ValueLimit(1024 * 1024);
+
+  void test('map every field to its column; the event goes to its own row, once', () => {
+    const d = makeDetection({ eventTimeNs: '1795313919422456789', detectedAtMs: 1795313919999, event: { severityNumber: 17 } });
+    const row = toDetectionRow(d, limit());
     assert.deepEqual(Object.keys(row), [...DETECTION_COLUMNS]);
     assert.equal(row.event_time, '2026-11-22 02:18:39.422456789');
     assert.equal(row.detected_at, '2026-11-22 02:18:39.999');
     assert.equal(row.rule_id, d.ruleId);
     assert.deepEqual(row.matched, d.matched);
-    assert.deepEqual(row.log_attributes, d.logAttributes);
     assert.equal(row.fingerprint, d.fingerprint);
-    assert.equal(row.severity_number, 17);
+    assert.equal(row.event_id, d.event.id);
+    assert.equal(row.correlation_type, '');
+    const ev = toEventRow(d.event, d.detectedAtMs, limit());
+    assert.deepEqual(Object.keys(ev), [...EVENT_COLUMNS]);
+    assert.deepEqual(ev.log_attributes, d.event.logAttributes);
+    assert.equal(ev.severity_number, 17);
+    assert.equal(ev.detected_at, row.detected_at);
+  });
+
+  void test('a correlation fills the correlation columns', () => {
+    const d = makeDetection({ correlation: { type: 'event_count', group: { 'source.ip': '203.0.113.5' }, windowStartNs: '1000000000', windowEndNs: '61000000000', value: 12, contributing: ['f1', 'f2'] } });
+    const row = toDetectionRow(d, limit());
+    assert.equal(row.correlation_type, 'event_count');
+    assert.deepEqual(row.correlation_group, { 'source.ip': '203.0.113.5' });
+    assert.equal(row.window_start, '1970-01-01 00:00:01.000000000');
+    assert.equal(row.window_end, '1970-01-01 00:01:01.000000000');
+    assert.equal(row.correlation_value, 12);
+    assert.deepEqual(row.contributing, ['f1', 'f2']);
   });
 
   void test('lone surrogates become U+FFFD everywhere, well-formed text is untouched', () => {
-    const row = toInsertRow(makeDetection({ body: 'a\ud800b', host: '\udc00', matched: { 'k\ud800': 'v\udfff' }, ruleTags: ['t\ud800'], sigmaEvent: '{"x":"😀"}' }));
-    assert.equal(row.body, 'a\ufffdb');
+    const d = makeDetection({ host: '\udc00', matched: { 'k\ud800': 'v\udfff' }, ruleTags: ['t\ud800'], event: { body: 'a\ud800b', sigmaEvent: '{"x":"😀"}' } });
+    const row = toDetectionRow(d, limit());
     assert.equal(row.host, '\ufffd');
     assert.deepEqual(row.matched, { 'k\ufffd': 'v\ufffd' });
     assert.deepEqual(row.rule_tags, ['t\ufffd']);
-    assert.equal(row.sigma_event, '{"x":"😀"}');
+    const ev = toEventRow(d.event, 0, limit());
+    assert.equal(ev.body, 'a\ufffdb');
+    assert.equal(ev.sigma_event, '{"x":"😀"}');
+    assert.equal(row.truncated, 0);
+  });
+
+  void test('values over the byte limit are cut on a character boundary and the row flagged', () => {
+    const l = new ValueLimit(1024);
+    const ev = toEventRow(makeDetection({ event: { body: '€'.repeat(1000), sigmaEvent: 'short' } }).event, 0, l);
+    assert.ok(Buffer.byteLength(ev.body) <= 1024 && Buffer.byteLength(ev.body) > 1020);
+    assert.ok(!ev.body.includes('\ufffd'));
+    assert.equal(ev.sigma_event, 'short');
+    assert.equal(ev.truncated, 1);
+    assert.equal(l.cut, 1);
   });
 
   void test('severity_number is clamped into UInt8', () => {
-    assert.equal(toInsertRow(makeDetection({ severityNumber: -3 })).severity_number, 0);
-    assert.equal(toInsertRow(makeDetection({ severityNumber: 300 })).severity_number, 255);
-    assert.equal(toInsertRow(makeDetection({ severityNumber: Number.NaN })).severity_number, 0);
+    const sev = (n: number): number => toEventRow(makeDetection({ event: { severityNumber: n } }).event, 0, limit()).severity_number;
+    assert.equal(sev(-3), 0);
+    assert.equal(sev(300), 255);
+    assert.equal(sev(Number.NaN), 0);
   });
 });

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { coalesce, MemoryQueue } from '../../../src/alert/alert-queue.ts';
-import { DiskQueue } from '../../../src/alert/disk-queue.ts';
+import { LogQueue } from '../../../src/alert/log-queue.ts';
 import { toAlertDto } from '../../../src/alert/keep-payload.ts';
 import type { AlertDto } from '../../../src/alert/keep-types.ts';
 import { makeDetection } from './detection-fixture.ts';
@@ -20,7 +20,7 @@ function tmpDir(t: TestContext): string {
   return d;
 }
 
-async function drain(q: DiskQueue | MemoryQueue, max = 7): Promise<AlertDto[]> {
+async function drain(q: LogQueue | MemoryQueue, max = 7): Promise<AlertDto[]> {
   const out: AlertDto[] = [];
   for (let b = await q.peek(max); b; b = await q.peek(max)) {
     out.push(...b.alerts);
@@ -29,54 +29,55 @@ async function drain(q: DiskQueue | MemoryQueue, max = 7): Promise<AlertDto[]> {
   return out;
 }
 
-void describe('DiskQueue', () => {
+void describe('LogQueue', () => {
   void test('FIFO across appends and segments; peek does not remove, ack does', async (t) => {
     const dir = tmpDir(t);
-    const q = new DiskQueue(dir, 64 * 1024, () => assert.fail('nothing should be dropped'));
+    const q = new LogQueue(dir, 64 * 1024, () => assert.fail('nothing should be dropped'));
     for (let i = 0; i < 10; i++) await q.append(range(i * 3, 3));
     assert.equal(q.length, 30);
     const b = await q.peek(4);
-    const n = b!.alerts.length; // a batch never spans segments
-    assert.ok(n >= 1 && n <= 4);
+    const n = b!.alerts.length; // whole bursts, within one segment
+    assert.equal(n, 3);
     assert.deepEqual(hosts(b!.alerts), hosts(range(0, n)));
     assert.deepEqual(hosts((await q.peek(4))!.alerts), hosts(range(0, n)), 'peek again: same batch');
     await q.ack(b!);
     assert.equal(q.length, 30 - n);
     assert.deepEqual(hosts(await drain(q)), hosts(range(n, 30 - n)));
     assert.equal(q.length, 0);
-    assert.ok(fs.readdirSync(dir).filter((f) => f.endsWith('.ndjson')).length <= 1, 'delivered segments are deleted');
+    assert.ok(fs.readdirSync(dir).filter((f) => f.endsWith('.wal')).length <= 1, 'delivered segments are deleted');
     await q.close();
   });
 
   void test('survives a reopen: only unacked alerts come back, in order, and appends continue after them', async (t) => {
     const dir = tmpDir(t);
-    const q1 = new DiskQueue(dir, 1024 * 1024, () => undefined);
-    await q1.append(range(0, 5));
+    const q1 = new LogQueue(dir, 1024 * 1024, () => undefined);
+    await q1.append(range(0, 3)); // one burst = one record: acks are per burst
+    await q1.append(range(3, 2));
     await q1.append(range(5, 5));
     await q1.ack((await q1.peek(3))!);
     await q1.close();
-    const q2 = new DiskQueue(dir, 1024 * 1024, () => undefined);
+    const q2 = new LogQueue(dir, 1024 * 1024, () => undefined);
     assert.equal(q2.length, 7);
     await q2.append(range(10, 2));
     await q2.close();
-    const q3 = new DiskQueue(dir, 1024 * 1024, () => undefined);
+    const q3 = new LogQueue(dir, 1024 * 1024, () => undefined);
     assert.deepEqual(hosts(await drain(q3)), hosts(range(3, 9)));
     await q3.close();
-    const q4 = new DiskQueue(dir, 1024 * 1024, () => undefined);
+    const q4 = new LogQueue(dir, 1024 * 1024, () => undefined);
     assert.equal(q4.length, 0, 'everything acked stays acked');
     await q4.append(range(50, 1));
     await q4.close();
-    assert.deepEqual(hosts(await drain(new DiskQueue(dir, 1024 * 1024, () => undefined))), hosts(range(50, 1)), 'a fresh segment after an empty queue is not mistaken for a delivered one');
+    assert.deepEqual(hosts(await drain(new LogQueue(dir, 1024 * 1024, () => undefined))), hosts(range(50, 1)), 'a fresh segment after an empty queue is not mistaken for a delivered one');
   });
 
-  void test('a torn last line (crash mid-write) is cut off on open; complete lines survive', async (t) => {
+  void test('a torn last record (crash mid-write) is cut off on open; complete ones survive', async (t) => {
     const dir = tmpDir(t);
-    const q = new DiskQueue(dir, 1024 * 1024, () => undefined);
+    const q = new LogQueue(dir, 1024 * 1024, () => undefined);
     await q.append(range(0, 3));
     await q.close();
-    const seg = fs.readdirSync(dir).find((f) => f.endsWith('.ndjson'))!;
-    fs.appendFileSync(path.join(dir, seg), '{"id":"half-written');
-    const q2 = new DiskQueue(dir, 1024 * 1024, () => undefined);
+    const seg = fs.readdirSync(dir).find((f) => f.endsWith('.wal'))!;
+    fs.appendFileSync(path.join(dir, seg), Buffer.from('4f535731ffff0000', 'hex'));
+    const q2 = new LogQueue(dir, 1024 * 1024, () => undefined);
     assert.equal(q2.length, 3);
     await q2.append(range(3, 1));
     assert.deepEqual(hosts(await drain(q2)), hosts(range(0, 4)));
@@ -84,38 +85,30 @@ void describe('DiskQueue', () => {
     await q2.close();
   });
 
-  void test('garbage lines are skipped and counted, not delivered', async (t) => {
-    const dir = tmpDir(t);
-    fs.writeFileSync(path.join(dir, '0000000000000001.ndjson'), `not json\n${JSON.stringify(alert(1))}\n{"no":"fingerprint"}\n`);
-    const q = new DiskQueue(dir, 1024 * 1024, () => undefined);
-    assert.deepEqual(hosts(await drain(q)), hosts([alert(1)]));
-    assert.equal(q.corrupt, 2);
-    await q.close();
-  });
-
   void test('bounded by bytes: the oldest segments are dropped and handed to onDrop', async (t) => {
     const dir = tmpDir(t);
     const dropped: AlertDto[] = [];
     const max = ALERT_BYTES * 200;
-    const q = new DiskQueue(dir, max, (as) => dropped.push(...as));
+    const q = new LogQueue(dir, max, (as) => dropped.push(...as));
     for (let i = 0; i < 100; i++) await q.append(range(i * 5, 5));
-    assert.ok(q.pendingBytes <= max, `${q.pendingBytes} > ${max}`);
     assert.ok(dropped.length >= 300 && dropped.length < 500, `dropped ${dropped.length}`);
     const kept = await drain(q, 100);
     assert.equal(dropped.length + kept.length, 500, 'every alert is either kept or reported dropped');
     assert.deepEqual(hosts([...dropped, ...kept]), hosts(range(0, 500)), 'oldest first');
-    const total = fs.readdirSync(dir).filter((f) => f.endsWith('.ndjson')).reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
+    const total = fs.readdirSync(dir).filter((f) => f.endsWith('.wal')).reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
     assert.ok(total <= max + ALERT_BYTES * 10, `files hold ${total} bytes`);
+    assert.ok(q.length === 0);
     await q.close();
   });
 
   void test('an ack for a batch the bound already dropped is ignored', async (t) => {
     const dir = tmpDir(t);
     const dropped: AlertDto[] = [];
-    const q = new DiskQueue(dir, ALERT_BYTES * 20, (as) => dropped.push(...as));
-    await q.append(range(0, 10));
+    const q = new LogQueue(dir, 64 * 1024, (as) => dropped.push(...as));
+    const quarter = Math.floor((16 * 1024) / ALERT_BYTES);
+    await q.append(range(0, quarter));
     const inFlight = await q.peek(5);
-    await q.append(range(10, 15)); // pushes the first segment out
+    for (let i = 1; i < 12; i++) await q.append(range(i * quarter, quarter)); // pushes the first segment out
     assert.ok(dropped.length >= 5);
     const before = q.length;
     await q.ack(inFlight!);
@@ -125,29 +118,30 @@ void describe('DiskQueue', () => {
 
   void test('a single append larger than the bound is dropped whole', async (t) => {
     const dropped: AlertDto[] = [];
-    const q = new DiskQueue(tmpDir(t), 4096, (as) => dropped.push(...as));
-    await q.append(range(0, 10));
-    assert.equal(dropped.length, 10);
+    const q = new LogQueue(tmpDir(t), 64 * 1024, (as) => dropped.push(...as));
+    const n = Math.ceil((100 * 1024) / ALERT_BYTES);
+    await q.append(range(0, n));
+    assert.equal(dropped.length, n);
     assert.equal(q.length, 0);
     await q.close();
   });
 });
 
-void describe('DiskQueue lock', () => {
+void describe('LogQueue lock', () => {
   void test('one queue per directory; a lock left by a dead process is taken over; close releases it', async (t) => {
     const dir = tmpDir(t);
-    const q = new DiskQueue(dir, 1024 * 1024, () => undefined);
-    assert.throws(() => new DiskQueue(dir, 1024 * 1024, () => undefined), (e: Error & { code?: string }) => e.code === 'ERR_CONFIG' && /in use/.test(e.message));
+    const q = new LogQueue(dir, 1024 * 1024, () => undefined);
+    assert.throws(() => new LogQueue(dir, 1024 * 1024, () => undefined), (e: Error & { code?: string }) => e.code === 'ERR_CONFIG' && /in use/.test(e.message));
     await q.close();
-    const q2 = new DiskQueue(dir, 1024 * 1024, () => undefined);
+    const q2 = new LogQueue(dir, 1024 * 1024, () => undefined);
     await q2.close();
-    assert.ok(!fs.existsSync(path.join(dir, 'lock')));
-    fs.writeFileSync(path.join(dir, 'lock'), '2147483646'); // no such process
-    const q3 = new DiskQueue(dir, 1024 * 1024, () => undefined);
-    assert.equal(fs.readFileSync(path.join(dir, 'lock'), 'utf8'), String(process.pid));
+    assert.ok(!fs.existsSync(path.join(dir, 'lock.pid')));
+    fs.writeFileSync(path.join(dir, 'lock.pid'), '2147483646'); // no such process
+    const q3 = new LogQueue(dir, 1024 * 1024, () => undefined);
+    assert.equal(fs.readFileSync(path.join(dir, 'lock.pid'), 'utf8'), String(process.pid));
     await q3.close();
-    fs.writeFileSync(path.join(dir, 'lock'), String(process.ppid)); // a live process
-    assert.throws(() => new DiskQueue(dir, 1024 * 1024, () => undefined), new RegExp(`in use by process ${process.ppid}`));
+    fs.writeFileSync(path.join(dir, 'lock.pid'), String(process.ppid)); // a live process
+    assert.throws(() => new LogQueue(dir, 1024 * 1024, () => undefined), new RegExp(`in use by another process \\(pid ${process.ppid}\\)`));
   });
 });
 
