@@ -10,9 +10,11 @@ import type { LogRecordView } from '../decode/types.ts';
 import { buildDetections } from '../detect/build-detection.ts';
 import { createRecordMapper } from '../map/map-records.ts';
 import { rulesetFromConfig } from '../config/from-config.ts';
+import { assertRulePaths } from '../config/rule-paths.ts';
 
 export async function runEval(files: readonly string[], configFile: string | undefined, flags: Record<string, string | string[] | undefined>): Promise<number> {
   const cfg = loadConfig({ file: configFile, env: process.env, flags });
+  assertRulePaths(cfg.rules.paths);
   const rs = rulesetFromConfig(cfg);
   for (const p of rs.problems) if (p.severity === 'error') process.stderr.write(`rule error: ${p.file}${p.line !== undefined ? `:${p.line}` : ''}: ${p.reason}\n`);
   process.stderr.write(`${rs.loaded} rules loaded, ${rs.rejected} rejected\n`);

@@ -1,8 +1,8 @@
 /**
  * The otel-sigma command line. This is the only module that reads argv and calls process.exit.
  */
-import { Command, Option } from 'commander';
-import { CONFIG_KEYS } from '../config/keys.ts';
+import { Command } from 'commander';
+import { addConfigFlags, flagsByName } from './config-flags.ts';
 import { runConvert } from './convert.ts';
 import { runDetections } from './detections.ts';
 import { runEval } from './eval.ts';
@@ -11,29 +11,7 @@ import { runRulesCheck } from './rules-check.ts';
 import { runServe } from './serve.ts';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
-
-/** Adds every config key as a flag (see src/config/keys.ts), so the flags and the config file never drift apart. */
-function addConfigFlags(cmd: Command, only?: readonly string[]): Command {
-  cmd.option('--config <file>', 'YAML config file (env OTEL_SIGMA_CONFIG)');
-  for (const key of CONFIG_KEYS) {
-    if (only && !only.includes(key.flag)) continue;
-    const repeatable = key.kind === 'list' || key.kind === 'map-list';
-    const opt = new Option(`--${key.flag} <value>`, `${key.help} [${key.path}, env ${key.env}]`);
-    cmd.addOption(repeatable ? opt.argParser(collect) : opt);
-  }
-  return cmd;
-}
-
-/** Commander camel-cases option names; the config loader wants them by flag name. */
-export function flagsByName(opts: Record<string, unknown>): Record<string, string | string[] | undefined> {
-  const out: Record<string, string | string[] | undefined> = {};
-  for (const key of CONFIG_KEYS) {
-    const camel = key.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-    const v = opts[camel];
-    if (typeof v === 'string' || Array.isArray(v)) out[key.flag] = v as string | string[];
-  }
-  return out;
-}
+const OTLP_REQUEST_FILE = /\.(json|jsonl|ndjson|pb|binpb)$/i;
 
 const program = new Command('otel-sigma')
   .description('Streaming Sigma detection for OpenTelemetry logs')
@@ -57,11 +35,15 @@ addConfigFlags(rules.command('check').description('load rules and report every p
   .argument('<paths...>', 'rule files or directories')
   .option('--json', 'last output line is {"loaded", "rejected", "problems"}')
   .option('--profile', 'evaluate the --events files and print the rules that cost the most time')
-  .option('--events <file>', 'OTLP request file for --profile (OTLP/JSON lines or document, .pb protobuf; repeatable)', collect)
+  .option('--events <file>', 'OTLP request file for --profile (OTLP/JSON lines or document, .pb protobuf; repeatable; with --profile, request files among the PATHs are read as events too)', collect)
   .option('--top <n>', 'rules to list with --profile', '20'), ['placeholder', 'mapping-file', 'rule-status', 'rule-min-level', 'rule-tags', 'rule-exclude-tags', 'rule-logsources', 'disable-rule'])
-  .action((paths: string[], opts: Record<string, unknown>) => {
-    const events = (opts['events'] as string[] | undefined) ?? [];
+  .action((args: string[], opts: Record<string, unknown>) => {
+    // `--events A B C DIR` gives commander one events file and three paths: request files among the paths are events.
+    const requestFile = (p: string): boolean => Boolean(opts['profile']) && OTLP_REQUEST_FILE.test(p);
+    const events = [...((opts['events'] as string[] | undefined) ?? []), ...args.filter(requestFile)];
+    const paths = args.filter((p) => !requestFile(p));
     if (opts['profile'] && events.length === 0) throw new Error('rules check --profile needs at least one --events FILE to evaluate');
+    if (!opts['profile'] && events.length > 0) throw new Error('rules check: --events is only read with --profile');
     const profile = opts['profile'] ? { events, top: Math.max(1, Number(opts['top']) || 20) } : undefined;
     process.exitCode = runRulesCheck(paths, Boolean(opts['json']), opts['config'] as string | undefined, flagsByName(opts), profile);
   });

@@ -5,6 +5,7 @@ import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
 import { createRecordMapper } from '../map/map-records.ts';
 import { readRequests } from './eval.ts';
 import { selectionFromConfig } from '../config/from-config.ts';
+import { assertRulePaths } from '../config/rule-paths.ts';
 
 export interface ProfileOptions {
   /** OTLP request files (as `eval` reads them) to evaluate. */
@@ -15,6 +16,7 @@ export interface ProfileOptions {
 
 export function runRulesCheck(paths: readonly string[], json: boolean, configFile: string | undefined, flags: Record<string, string | string[] | undefined>, profile?: ProfileOptions): number {
   const cfg = loadConfig({ file: configFile, env: process.env, flags });
+  assertRulePaths(paths, 'rules check PATH');
   const t0 = performance.now();
   const rs = loadRuleset({
     paths,
@@ -67,3 +69,4 @@ function profileRules(rs: Ruleset, opts: ProfileOptions): { events: number; ms: 
   const costs = rs.detector.ruleCosts();
   return { events: events.length, ms, evaluations: costs.reduce((n, c) => n + c.evaluations, 0), top: costs.filter((c) => c.evaluations > 0).slice(0, opts.top) };
 }
+

@@ -5,6 +5,7 @@ import { ErrorCode, isPipelineError } from '../errors.ts';
 import { startService } from '../pipeline.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { watchRules } from '../detect/rule-watch.ts';
+import { assertRulePaths } from '../config/rule-paths.ts';
 
 export async function runServe(configFile: string | undefined, flags: Record<string, string | string[] | undefined>): Promise<number> {
   let log = createLogger();
@@ -13,6 +14,7 @@ export async function runServe(configFile: string | undefined, flags: Record<str
   try {
     cfg = loadConfig({ file: configFile, env: process.env, flags });
     sec = securityFromConfig(cfg);
+    assertRulePaths(cfg.rules.paths);
   } catch (err) {
     log.fatal({ code: isPipelineError(err) ? err.code : 'ERR_CONFIG' }, (err as Error).message);
     return 2;
@@ -33,6 +35,12 @@ export async function runServe(configFile: string | undefined, flags: Record<str
 
   const svc = service;
   const reload = (why: string): void => {
+    try {
+      assertRulePaths(cfg.rules.paths);
+    } catch (err) {
+      log.error({ stage: 'rules', why, code: 'ERR_RULE_LOAD' }, `Reload refused, keeping the previous ruleset: ${(err as Error).message}`);
+      return;
+    }
     void svc.reload().then((r) => {
       if (r.ok) log.info({ stage: 'rules', why, rules: r.rules }, 'Ruleset reloaded.');
       else log.error({ stage: 'rules', why, code: 'ERR_RULE_LOAD' }, `Reload failed, keeping the previous ruleset: ${r.reason}`);

@@ -44,6 +44,7 @@ export function loadConfig(src: ConfigSources = {}): Readonly<Config> {
       Object.assign(raw, parsed);
     }
   }
+  problems.push(...unknownEnvironment(src.env));
   for (const key of CONFIG_KEYS) {
     const envVal = src.env?.[key.env];
     if (envVal !== undefined && envVal !== '') set(raw, key, coerce(key, envVal, `environment ${key.env}`, problems));
@@ -56,6 +57,46 @@ export function loadConfig(src: ConfigSources = {}): Readonly<Config> {
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return deepFreeze(result.data);
+}
+
+/** Environment variables otel-sigma reads besides the config keys. */
+const OTHER_ENV = new Set(['OTEL_SIGMA_CONFIG']);
+
+/** A typo'd OTEL_SIGMA_* variable is refused like an unknown key in the file: silently ignoring it would run another configuration than the one meant. */
+function unknownEnvironment(env: NodeJS.ProcessEnv | undefined): string[] {
+  if (env === undefined) return [];
+  const known = new Set(CONFIG_KEYS.map((k) => k.env));
+  return Object.keys(env)
+    .filter((name) => name.startsWith('OTEL_SIGMA_') && !known.has(name) && !OTHER_ENV.has(name))
+    .sort()
+    .map((name) => {
+      const near = closest(name, [...known, ...OTHER_ENV]);
+      return `environment ${name}: unknown variable${near ? `; did you mean ${near}?` : ''} (every OTEL_SIGMA_* variable is listed in docs/configuration.md)`;
+    });
+}
+
+/** The candidate within edit distance 3, if any. */
+function closest(name: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = 4;
+  for (const c of candidates) {
+    const d = editDistance(name, c);
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }
 
 function coerce(key: ConfigKey, v: string | readonly string[], where: string, problems: string[]): unknown {

@@ -109,7 +109,7 @@ export const ConfigSchema = z.strictObject({
       if (!isLoopbackHost(host)) {
         issue(['receiver', key], 'a listener reachable from other hosts needs TLS: set receiver.tls_cert_file and receiver.tls_key_file, ' +
           'or, on a network you trust (e.g. a private container network), set receiver.allow_insecure_non_loopback: true ' +
-          '(flag --allow-insecure-non-loopback true, env OTEL_SIGMA_ALLOW_INSECURE_NON_LOOPBACK=true)');
+          '(flag --allow-insecure-non-loopback, env OTEL_SIGMA_ALLOW_INSECURE_NON_LOOPBACK=true)');
       }
     }
   }

@@ -12,9 +12,9 @@ import { otlpJsonToProtobuf } from '../../helpers/otlp-proto.ts';
 const exec = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const BIN = path.join(ROOT, 'bin/otel-sigma.js');
-const cli = async (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+const cli = async (args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> => {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 });
+    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024, env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -103,5 +103,60 @@ describe('otel-sigma serve', () => {
     assert.match(out, /"loaded":0,"rejected":1/);
     assert.match(out, /no rules loaded \(1 rejected\)/);
     assert.doesNotMatch(out, /is listening/);
+  });
+});
+
+describe('fail loudly: lost coverage and typos stop the command', () => {
+  const listen = ['--grpc-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0'];
+
+  test('rules check on a missing path exits non-zero and names it', async () => {
+    const r = await cli(['rules', 'check', '/no/such/dir']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /rule path "\/no\/such\/dir" does not exist/);
+  });
+
+  test('eval with one missing --rules path among good ones exits non-zero and names it', async () => {
+    const input = path.join(tmp, 'empty-request.json');
+    fs.writeFileSync(input, '{"resourceLogs":[]}\n');
+    const r = await cli(['eval', '--rules', 'rules', '--rules', '/no/such', input]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /rule path "\/no\/such" does not exist/);
+  });
+
+  test('serve with one missing --rules path exits 2 before listening, naming it', async () => {
+    const r = await cli(['serve', '--rules', 'rules', '--rules', '/no/such/rules', ...listen, '--data-dir', path.join(tmp, 'data-missing-rules')]);
+    const out = r.stdout + r.stderr;
+    assert.equal(r.code, 2, out);
+    assert.match(out, /rule path \\"\/no\/such\/rules\\" does not exist/);
+    assert.doesNotMatch(out, /is listening/);
+  });
+
+  test('serve refuses a typo\'d OTEL_SIGMA_* variable, naming the one meant', async () => {
+    const r = await cli(['serve', ...listen, '--data-dir', path.join(tmp, 'data-env-typo')], { OTEL_SIGMA_CLICKHOUSE_URI: 'http://127.0.0.1:1' });
+    const out = r.stdout + r.stderr;
+    assert.equal(r.code, 2, out);
+    assert.match(out, /OTEL_SIGMA_CLICKHOUSE_URI: unknown variable; did you mean OTEL_SIGMA_CLICKHOUSE_URL\?/);
+  });
+
+  test('a boolean flag does not swallow the next flag', async () => {
+    // Before, `--allow-insecure-non-loopback` took `--rules` as its value; now --rules is read and its missing path refused.
+    const r = await cli(['serve', '--allow-insecure-non-loopback', '--rules', '/no/such/pack', ...listen, '--data-dir', path.join(tmp, 'data-bool')]);
+    const out = r.stdout + r.stderr;
+    assert.equal(r.code, 2, out);
+    assert.match(out, /rule path \\"\/no\/such\/pack\\" does not exist/);
+    assert.doesNotMatch(out, /expected true or false/);
+  });
+
+  test('rules check --profile --events A B DIR profiles A and B, and loads only DIR as rules', async () => {
+    const rec = (cmd: string): unknown => ({ resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ scope: {}, logRecords: [{ timeUnixNano: '1700000000000000000', body: { stringValue: cmd } }] }] }] });
+    const a = path.join(tmp, 'events-a.json');
+    const b = path.join(tmp, 'events-b.json');
+    fs.writeFileSync(a, `${JSON.stringify(rec('one'))}\n`);
+    fs.writeFileSync(b, `${JSON.stringify(rec('two'))}\n${JSON.stringify(rec('three'))}\n`);
+    const r = await cli(['rules', 'check', '--json', '--profile', '--events', a, b, 'rules']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { rejected: number; profile: { events: number } };
+    assert.equal(last.profile.events, 3);
+    assert.equal(last.rejected, 0, 'the events file is not read as a rule');
   });
 });

@@ -96,4 +96,12 @@ describe('config', () => {
       assert.ok(readme.includes(k.env), `docs/configuration.md lacks env ${k.env}`);
     }
   });
+  test('an unknown OTEL_SIGMA_* variable is refused like an unknown key, with the closest known name', () => {
+    const problems = problemsOf(() => loadConfig({ env: { OTEL_SIGMA_GRPC_LISTN: '127.0.0.1:1', OTEL_SIGMA_WHATEVER_ELSE: 'x', OTHER_VAR: 'ignored' } }));
+    assert.equal(problems.length, 2, problems.join('\n'));
+    assert.match(problems[0]!, /^environment OTEL_SIGMA_GRPC_LISTN: unknown variable; did you mean OTEL_SIGMA_GRPC_LISTEN\?/);
+    assert.match(problems[1]!, /^environment OTEL_SIGMA_WHATEVER_ELSE: unknown variable \(/);
+    const f = file('empty.yaml', '');
+    assert.equal(loadConfig({ env: { OTEL_SIGMA_CONFIG: f, OTEL_SIGMA_TTL_DAYS: '3' } }).storage.ttl_days, 3, 'OTEL_SIGMA_CONFIG and key variables are known');
+  });
 });
