@@ -21,6 +21,8 @@ export interface HitSource {
   writeRule(dir: string): void;
   /** One ExportLogsServiceRequest (protobuf) of records numbered first..first+n-1, on host `host`. */
   request(first: number, n: number, host: string): Uint8Array;
+  /** timeUnixNano of record number i. */
+  timeNs(i: number): string;
   /** The event_time (as `otel-sigma detections` prints it) of record number i. */
   eventTime(i: number): string;
 }
@@ -39,6 +41,7 @@ export function hitSource(): HitSource {
       d.resourceLogs[0]!.scopeLogs[0]!.logRecords = Array.from({ length: n }, (_, k) => ({ ...hit, timeUnixNano: String(timeOf(first + k)) }));
       return otlpJsonToProtobuf(d);
     },
+    timeNs: (i) => String(timeOf(i)),
     eventTime(i) {
       const ns = timeOf(i);
       const d = new Date(Number(ns / 1_000_000n));
