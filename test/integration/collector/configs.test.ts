@@ -103,6 +103,17 @@ describe('shipped collector configs', () => {
     assert.match(sigma.headers?.['authorization'] ?? '', /^Bearer \$\{env:/);
   });
 
+  test('README: its SigNoz snippet is the shipped fan-out exporter and pipeline', () => {
+    const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Add otel-sigma to a SigNoz collector'));
+    const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    assert.ok(block !== undefined, 'the section has a YAML block');
+    const snippet = parse(block) as Cfg;
+    const shipped = load('signoz-collector-fanout.yaml');
+    assert.deepEqual(snippet['exporters']!['otlp/sigma'], shipped['exporters']!['otlp/sigma']);
+    assert.deepEqual(snippet.service.pipelines['logs']!.exporters, shipped.service.pipelines['logs']!.exporters);
+  });
+
   test('windows agent: every channel a SigmaHQ Windows rule watches is collected, or named as not collected' + (hasCorpus ? '' : ' (skipped: ../shared/sigma not present)'), { skip: !hasCorpus }, () => {
     const mapping = parse(fs.readFileSync(path.join(REPO_ROOT, 'src/map/logsources/windows.yaml'), 'utf8')) as { entries: { product?: string; category?: string; service?: string; variants: { when: Record<string, unknown[]> }[] }[] };
     const channelsOf = new Map<string, string[]>();
