@@ -10,6 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { promisify } from 'node:util';
+import { parse, stringify } from 'yaml';
 import { startGrpcServer } from '../../src/receive/grpc-server.ts';
 import { forEachExportRecord } from '../../src/decode/export-request.ts';
 import type { LogRecordView } from '../../src/decode/types.ts';
@@ -51,7 +52,11 @@ export interface Collector {
 /** Starts the collector on `configYaml` (written to `dir`) and waits until it reports being ready. */
 export async function startCollector(dir: string, configYaml: string, opts: { env?: NodeJS.ProcessEnv; name?: string } = {}): Promise<Collector> {
   const file = path.join(dir, `${opts.name ?? 'otelcol'}.yaml`);
-  fs.writeFileSync(file, configYaml);
+  // The collector's own metrics listen on localhost:8888 by default: off, so that collectors of tests
+  // running side by side do not collide on the port.
+  const cfg = parse(configYaml) as { service: { telemetry?: { metrics?: unknown } } };
+  cfg.service.telemetry = { ...cfg.service.telemetry, metrics: cfg.service.telemetry?.metrics ?? { level: 'none' } };
+  fs.writeFileSync(file, stringify(cfg));
   const child = spawn(collectorBinary(), ['--config', file], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
