@@ -3,11 +3,11 @@
 # (test/collector/manifest.yaml) with the official builder, into a cache outside the repo, and prints the
 # binary's path as its last line. A build whose inputs (manifest, local Go modules, Go version) hash the
 # same is reused, so a second run takes a second. Go is a test dependency only.
-#   OTEL_SIGMA_CACHE   cache folder (default ~/.cache/otel-sigma)
+#   OTELCOL_SIGMA_TEST_CACHE   cache folder (default ~/.cache/otel-sigma)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SRC="$ROOT/test/collector"
-CACHE="${OTEL_SIGMA_CACHE:-$HOME/.cache/otel-sigma}"
+CACHE="${OTELCOL_SIGMA_TEST_CACHE:-$HOME/.cache/otel-sigma}"
 BUILDER_VERSION=v0.160.0
 export GOTOOLCHAIN=local GOFLAGS="${GOFLAGS:--buildvcs=false}" CGO_ENABLED=0
 

@@ -2,7 +2,7 @@
  * The real OpenTelemetry Collector in tests: the pinned distribution that scripts/build-collector.sh builds
  * (test/collector/manifest.yaml) runs as a child process with a config the test writes. `.ci/run` builds it
  * first; here the script only looks the cached binary up (a missing one is built, which takes minutes).
- * OTEL_SIGMA_OTELCOL overrides the binary.
+ * OTELCOL_SIGMA_TEST_BIN overrides the binary.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,7 +22,7 @@ const run = promisify(execFile);
 
 let cached: string | undefined;
 export function collectorBinary(): string {
-  cached ??= process.env['OTEL_SIGMA_OTELCOL']
+  cached ??= process.env['OTELCOL_SIGMA_TEST_BIN']
     ?? execFileSync('bash', [path.join(REPO_ROOT, 'scripts/build-collector.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!;
   return cached;
 }

@@ -18,7 +18,7 @@ import { startServe } from '../../helpers/service-process.ts';
 
 const run = promisify(execFile);
 const BIN = path.resolve(import.meta.dirname, '../../../bin/otel-sigma.js');
-const DURATION_MS = Number(process.env['OTEL_SIGMA_OVERLOAD_MS'] ?? 60_000);
+const DURATION_MS = Number(process.env['SIGMA_TEST_OVERLOAD_MS'] ?? 60_000);
 const CONCURRENCY = 48;
 const RECORDS_PER_REQUEST = 200;
 const MEMORY_LIMIT_MIB = 1536;
