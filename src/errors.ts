@@ -24,6 +24,8 @@ export const ErrorCode = {
   STORE: 'ERR_STORE',
   /** Delivering an alert failed. */
   ALERT: 'ERR_ALERT',
+  /** The correlation stage could not keep a request's matches (its log is full, or the shared Redis is unreachable). */
+  CORRELATION: 'ERR_CORRELATION',
   /** Configuration is invalid. */
   CONFIG: 'ERR_CONFIG',
   /** A rule file could not be loaded. */

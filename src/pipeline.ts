@@ -1,8 +1,10 @@
 /**
  * The service, wired as the data flows:
- *   receive (gRPC / HTTP) → detect pool [decode → map → evaluate, in workers] → store (detection log → ClickHouse) → alert (Keep)
+ *   receive (gRPC / HTTP) → detect pool [decode → map → evaluate, in workers] → correlate (main thread, event time)
+ *     → store (detection log → ClickHouse) → alert (Keep)
  * A request is acknowledged once its detections are durable in the detection log (ClickHouse inserts
- * run behind it), so an acknowledged detection is never lost; one without detections, once evaluated.
+ * run behind it) and its correlation inputs in the correlation log, so an acknowledged detection is
+ * never lost; one without detections, once evaluated.
  */
 import path from 'node:path';
 import type { Config } from './config/schema.ts';
@@ -17,7 +19,8 @@ import { ErrorCode, PipelineError } from './errors.ts';
 import { AlertSender } from './alert/keep-sender.ts';
 import { startGrpcServer } from './receive/grpc-server.ts';
 import { startHttpServer } from './receive/http-server.ts';
-import type { ClickHouseHandle } from './store/client.ts';
+import { waitUntilReachable, type ClickHouseHandle } from './store/client.ts';
+import { createDetectionsRoute, DETECTIONS_PATH } from './receive/detections-route.ts';
 import { DetectionWriter } from './store/detection-writer.ts';
 import { copyLegacyRows } from './store/migrate-v2.ts';
 import { migrate } from './store/migrations.ts';
@@ -25,6 +28,8 @@ import type { Logger } from './telemetry/logger.ts';
 import { metrics, startDefaultMetrics } from './telemetry/metrics.ts';
 import { clickHouseFromConfig, workerConfigFrom } from './config/from-config.ts';
 import type { RulesetSummary } from './detect/task.ts';
+import type { Detection } from './detect/detection.ts';
+import { startCorrelate } from './correlate/correlate.ts';
 
 export interface Service {
   readonly grpcAddress: string;
@@ -56,7 +61,9 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
     // store
     const ch: ClickHouseHandle = clickHouseFromConfig(cfg, sec);
     stopOnFailure.unshift(() => ch.close());
-    await migrate(ch.client, { database: cfg.storage.database, table: cfg.storage.table, ttlDays: cfg.storage.ttl_days });
+    // A ClickHouse server started beside us may not answer yet: wait for it (bounded) rather than exit.
+    await waitUntilReachable(ch, { timeoutMs: cfg.storage.connect_timeout_s * 1000, logger: log });
+    await migrate(ch.client, { database: cfg.storage.database, table: cfg.storage.table, ttlDays: cfg.storage.ttl_days, target: ch.target });
     const store = new DetectionWriter({
       client: ch.client,
       logger: log.child({ stage: 'store' }),
@@ -88,7 +95,7 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
       // Undelivered alerts wait on disk, so a Keep outage or a restart loses none.
       queueDir: path.join(cfg.storage.data_dir, 'alert-log'),
       queueMaxBytes: cfg.alerts.queue_max_bytes,
-      ...(cfg.alerts.redis_url !== '' ? { redisUrl: cfg.alerts.redis_url } : {}),
+      ...(cfg.alerts.redis_url !== '' ? { redisUrl: cfg.alerts.redis_url, redisConnectTimeoutMs: cfg.storage.connect_timeout_s * 1000 } : {}),
       resolveAfterMs: cfg.alerts.resolve_after_s * 1000,
       maxQueue: 10_000,
       timeoutMs: 10_000,
@@ -105,6 +112,17 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
     let activeRules = summary.loaded;
     metrics.rulesLoaded.set(activeRules);
     log.info({ threads: pool.threads, maxQueue: pool.maxQueue, rules: activeRules }, 'Detection workers ready.');
+
+    // correlate: one stage per process (state in the data directory), or one per replica set through Redis
+    /** Stores and alerts detections; resolves once they are durable. */
+    const storeAndAlert = async (detections: readonly Detection[]): Promise<void> => {
+      if (detections.length === 0) return;
+      for (const d of detections) metrics.detections.inc({ rule_id: d.ruleId, level: d.ruleLevel });
+      await store.write(detections);
+      for (const d of detections) alerts.send(d);
+    };
+    const correlate = await startCorrelate(cfg, summary.correlations, storeAndAlert, log.child({ stage: 'correlate' }));
+    stopOnFailure.unshift(() => correlate.close());
 
     let closing = false;
     const memory = startMemoryLimiter(cfg.receiver.memory_limit_mib * 1024 * 1024);
@@ -125,19 +143,15 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
     const detectStoreAlert = async (raw: RawExport): Promise<ExportOutcome> => {
       const receivedAt = performance.now();
       const result = await pool.run({ body: raw.body, format: raw.format, encoding: raw.encoding, receivedAtMs: Date.now() });
-      if (!result.ok) {
-        metrics.errors.inc({ stage: 'detect', code: result.code });
-        throw new PipelineError(result.code, result.message, result.retryable);
-      }
+      // Counted once, by the receiver that answers the request (receive/accounting.ts), like every refused request.
+      if (!result.ok) throw new PipelineError(result.code, result.message, result.retryable);
       metrics.recordsReceived.inc(result.stats.records);
       metrics.recordsProcessed.inc(result.stats.records - result.rejected);
       metrics.rulesEvaluated.inc(result.stats.ruleEvaluations);
       if (result.rejected > 0) metrics.recordsRejected.inc(result.rejected);
-      if (result.detections.length > 0) {
-        for (const d of result.detections) metrics.detections.inc({ rule_id: d.ruleId, level: d.ruleLevel });
-        await store.write(result.detections);
-        for (const d of result.detections) alerts.send(d);
-      }
+      const { fired, commit } = await correlate.accept(result.correlationInputs, Date.now());
+      await storeAndAlert(fired.length > 0 ? [...result.detections, ...fired] : result.detections);
+      await commit();
       metrics.storeDurableSeconds.observe((performance.now() - receivedAt) / 1000);
       return { rejectedLogRecords: result.rejected, errorMessage: result.errorMessage };
     };
@@ -163,7 +177,9 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
     const { tls, auth } = sec.receiver;
     const grpc = await startGrpcServer({ listen: cfg.receiver.grpc_listen, maxRequestBytes: cfg.receiver.max_request_bytes, handler: handle, logger: log.child({ stage: 'receive', transport: 'grpc' }), ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) });
     stopOnFailure.unshift(() => grpc.close(0));
-    const http = await startHttpServer({ listen: cfg.receiver.http_listen, maxRequestBytes: cfg.receiver.max_request_bytes, handler: handle, health, logger: log.child({ stage: 'receive', transport: 'http' }), ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) });
+    // GET /api/v1/detections: read while running (the embedded store is locked to this process)
+    const detectionsRoute = createDetectionsRoute({ client: ch.client, database: cfg.storage.database, table: cfg.storage.table, logger: log.child({ stage: 'store' }) });
+    const http = await startHttpServer({ listen: cfg.receiver.http_listen, maxRequestBytes: cfg.receiver.max_request_bytes, handler: handle, health, logger: log.child({ stage: 'receive', transport: 'http' }), extraRoutes: new Map([[DETECTIONS_PATH, detectionsRoute]]), ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) });
 
     let reloading: Promise<{ ok: true; rules: number } | { ok: false; reason: string }> | undefined;
     const reload = async (): Promise<{ ok: true; rules: number } | { ok: false; reason: string }> => {
@@ -186,6 +202,7 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
       const old = pool;
       pool = fresh;
       activeRules = next.loaded;
+      await correlate.reload(next.correlations);
       metrics.rulesLoaded.set(next.loaded);
       await old.close(); // finishes what was already queued on it
       logRulesetSummary(log, next);
@@ -205,6 +222,7 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
         await Promise.all([grpc.close(grace), http.close(grace)]);
         await reloading?.catch(() => undefined);
         await pool.close();
+        await correlate.close();
         stopCopy.abort();
         await copying;
         await store.close(Math.min(10_000, cfg.shutdown_timeout_ms / 4));

@@ -51,6 +51,10 @@ export function describeDetection(d: Detection, occurrences: number): string {
   if (d.ruleDescription) out.push('', oneParagraph(d.ruleDescription));
   out.push('', `**Host** ${code(d.host || 'unknown')} · **Log source** ${code(logsource(d) || 'unknown')} · **Detections** ${occurrences}`);
 
+  if (d.correlation) {
+    const c = d.correlation;
+    out.push('', `**Correlation** ${code(c.type)}: value **${c.value}** in the window ${code(nsText(c.windowStartNs))} – ${code(nsText(c.windowEndNs))} (event time), ${c.contributing.length} contributing detections listed in the detections table (\`contributing\`).`);
+  }
   const matched = Object.entries(d.matched);
   if (matched.length > 0) {
     out.push('', '**Matched fields**', '', '| Field | Value |', '|---|---|');
@@ -72,6 +76,11 @@ export function describeDetection(d: Detection, occurrences: number): string {
   if (d.ruleFalsePositives.length > 0) out.push('', '**Known false positives**', '', ...d.ruleFalsePositives.map((f) => `- ${oneParagraph(f)}`));
   if (d.ruleAuthor) out.push('', `Rule author: ${oneParagraph(d.ruleAuthor)}`);
   return out.join('\n');
+}
+
+function nsText(ns: string): string {
+  const ms = /^\d{1,20}$/.test(ns) ? Number(BigInt(ns) / 1_000_000n) : NaN;
+  return Number.isFinite(ms) && ms < 8.64e15 ? new Date(ms).toISOString() : ns;
 }
 
 export function logsource(d: Detection): string {

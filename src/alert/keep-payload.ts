@@ -41,7 +41,8 @@ export const toKeepSeverity = (level: SigmaLevel): KeepSeverity => SEVERITY[leve
 
 export function toAlertDto(d: Detection, opts: AlertPayloadOptions = {}): AlertDto {
   const fields = new DetectionFields(d);
-  const fingerprint = alertFingerprint(fields, opts.groupBy);
+  // A correlation alerts once per rule and group: later windows of the same group update that alert.
+  const fingerprint = alertFingerprint(fields, d.correlation ? ['rule_id', ...Object.keys(d.correlation.group).sort()] : opts.groupBy);
   const eventMs = eventTimeMs(d);
   const user = fields.get('user');
   const image = fields.get('image');
@@ -58,6 +59,14 @@ export function toAlertDto(d: Detection, opts: AlertPayloadOptions = {}): AlertD
   if (user) labels['user'] = user;
   if (image) labels['process_image'] = image;
   if (ls) labels['logsource'] = ls;
+  if (d.correlation) {
+    const c = d.correlation;
+    labels['correlation_type'] = c.type;
+    labels['correlation_value'] = String(c.value);
+    labels['window_start'] = nsToIso(c.windowStartNs);
+    labels['window_end'] = nsToIso(c.windowEndNs);
+    for (const [k, v] of Object.entries(c.group)) labels[`group.${k}`] = v;
+  }
 
   const url = opts.urlTemplate ? renderUrl(opts.urlTemplate, d, eventMs) : undefined;
   return {
@@ -99,6 +108,11 @@ export function alertFingerprint(fields: DetectionFields, groupBy: readonly stri
   const fp = `sigma:${groupBy.map((k) => fields.get(k)).join(':')}`;
   // Keep cuts at 255, which could merge different groups; a hash keeps them apart.
   return fp.length <= KEEP_MAX_FINGERPRINT ? fp : `sigma:sha256:${createHash('sha256').update(fp).digest('hex')}`;
+}
+
+function nsToIso(ns: string): string {
+  const ms = /^\d{1,20}$/.test(ns) ? Number(BigInt(ns) / 1_000_000n) : 0;
+  return ms > 0 && ms < 8.64e15 ? new Date(ms).toISOString() : '';
 }
 
 /** Event time in ms (record time → observed time → receive time, as the detection carries it). */

@@ -91,7 +91,7 @@ export class AlertSender {
     const onDrop = (alerts: readonly AlertDto[]): void => this.#onQueueDrop(alerts);
     // The queue first: it can refuse to start (directory locked), and must not leave a Redis connection behind.
     this.#queue = opts.queueDir ? new LogQueue(opts.queueDir, opts.queueMaxBytes ?? 64 * 1024 * 1024, onDrop, this.#log) : new MemoryQueue(opts.maxQueue, onDrop);
-    this.#shared = opts.redisUrl ? new SharedState(opts.redisUrl, opts.logger, opts.redisTimeoutMs) : undefined;
+    this.#shared = opts.redisUrl ? new SharedState(opts.redisUrl, opts.logger, opts.redisTimeoutMs, opts.redisConnectTimeoutMs) : undefined;
     if (opts.queueDir && this.#queue.length > 0) this.#log.info({ stage: 'alert', queued: this.#queue.length }, 'Alerts from the on-disk queue will be delivered.');
     this.#delivery = new Delivery({
       queue: this.#queue,
@@ -110,7 +110,7 @@ export class AlertSender {
     this.#delivery.kick();
   }
 
-  /** Resolves once Redis (if configured) has answered its first connection attempt. */
+  /** Resolves once Redis (if configured) is connected, or its start-up wait (redisConnectTimeoutMs) is over. */
   ready(): Promise<void> {
     return this.#shared?.ready() ?? Promise.resolve();
   }

@@ -44,6 +44,8 @@ export interface AlertSenderOptions {
   readonly redisUrl?: string;
   /** Timeout of one Redis operation before falling back to local state; default 250. */
   readonly redisTimeoutMs?: number;
+  /** How long ready() waits for the first Redis connection (storage.connect_timeout_s); default max(1 s, redisTimeoutMs). */
+  readonly redisConnectTimeoutMs?: number;
   /** Send `resolved` when a fingerprint has been quiet this long (alerts.resolve_after_s); 0 = off. */
   readonly resolveAfterMs?: number;
 }

@@ -11,12 +11,14 @@
  *
  * Redis never blocks alerting: commands fail fast while it is unreachable (no offline queue,
  * a short timeout), and every failure returns undefined so the caller falls back to its local
- * state; `fallbacks` counts them.
+ * state; `fallbacks` counts them. Only start-up waits for it (`connectTimeoutMs`, bounded): a Redis
+ * started beside the replicas may still be coming up, and each failed attempt is logged with its URL.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createClient } from 'redis';
 import { ErrorCode } from '../errors.ts';
+import { safeUrl } from '../telemetry/logger.ts';
 import type { DedupWindow } from './dedup-window.ts';
 
 export type ClaimResult = 'won' | 'lost';
@@ -30,6 +32,9 @@ export class SharedState {
   readonly #replica = randomUUID();
   readonly #connecting: Promise<void>;
   #down = false;
+  /** Until the first connection or the start-up deadline: failed attempts are logged one by one. */
+  #starting = true;
+  #attempts = 0;
   #closed = false;
   #scheduled = false;
   #claims: { fingerprint: string; windowMs: number; resolve: (r: ClaimResult | undefined) => void }[] = [];
@@ -37,33 +42,53 @@ export class SharedState {
   /** Operations answered from local state because Redis was unreachable, slow or failing. */
   fallbacks = 0;
 
-  constructor(url: string, logger: Logger, timeoutMs = 250) {
+  constructor(url: string, logger: Logger, timeoutMs = 250, connectTimeoutMs = Math.max(1000, timeoutMs)) {
     this.#timeoutMs = timeoutMs;
     this.#log = logger;
+    const where = safeUrl(url);
     this.#client = createClient({
       url,
       disableOfflineQueue: true,
       socket: { connectTimeout: Math.max(1000, timeoutMs), reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 5), 2000) },
     });
     this.#client.on('error', (err: unknown) => {
+      const reason = err instanceof Error ? err.message : String(err);
+      if (this.#starting) {
+        this.#attempts++;
+        this.#log.warn({ stage: 'alert', code: ErrorCode.ALERT, url: where, attempt: this.#attempts, reason }, `Redis at ${where} is not reachable yet (${reason}); retrying.`);
+        return;
+      }
       if (this.#down) return;
       // Once per outage; the client reconnects on its own.
       this.#down = true;
-      this.#log.warn({ stage: 'alert', code: ErrorCode.ALERT, err: err instanceof Error ? err.message : String(err) }, 'Redis unreachable; alert dedup and throttling fall back to local state.');
+      this.#log.warn({ stage: 'alert', code: ErrorCode.ALERT, url: where, err: reason }, `Redis at ${where} unreachable; alert dedup and throttling fall back to local state.`);
     });
     this.#client.on('ready', () => {
-      if (this.#down) this.#log.info({ stage: 'alert' }, 'Redis reachable again; alert state is shared.');
+      if (this.#down) this.#log.info({ stage: 'alert', url: where }, `Redis at ${where} reachable again; alert state is shared.`);
+      else if (this.#attempts > 0) this.#log.info({ stage: 'alert', url: where, attempts: this.#attempts + 1 }, `Redis at ${where} is reachable.`);
       this.#down = false;
+      this.#starting = false;
     });
-    // connect() only settles once connected (it keeps retrying): the first attempt is bounded.
-    const connectMs = Math.max(1000, timeoutMs);
+    // connect() only settles once connected (it keeps retrying): start-up waits at most connectTimeoutMs.
+    let timer: NodeJS.Timeout | undefined;
     this.#connecting = Promise.race([
       this.#client.connect().then(
         () => undefined,
         () => undefined,
       ),
-      new Promise<void>((resolve) => setTimeout(resolve, connectMs).unref()),
-    ]);
+      new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          if (this.#starting && !this.#closed) {
+            this.#down = true;
+            this.#log.error({ stage: 'alert', code: ErrorCode.ALERT, url: where, attempts: this.#attempts },
+              `Redis at ${where} was not reachable within ${connectTimeoutMs / 1000} s (storage.connect_timeout_s); alert dedup and throttling use local state until it is (reconnecting).`);
+          }
+          this.#starting = false;
+          resolve();
+        }, connectTimeoutMs);
+        timer.unref();
+      }),
+    ]).finally(() => clearTimeout(timer));
   }
 
   /** Resolves once the first connection attempt has succeeded or timed out. */

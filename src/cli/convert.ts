@@ -1,4 +1,8 @@
-/** `otel-sigma convert --target clickhouse [--json] RULE...`: Sigma rules → ClickHouse SQL over SigNoz's logs table. */
+/**
+ * `otel-sigma convert --target clickhouse [--json] RULE...`: Sigma rules → ClickHouse SQL over SigNoz's logs table.
+ * Exit status (also in `convert --help` and docs/hunting.md): 0 every rule has a query (exact or approximate,
+ * i.e. prefilter only); 1 a rule file cannot be read or parsed; 3 some rule cannot be translated at all.
+ */
 import { statSync } from 'node:fs';
 import { loadConfig } from '../config/load.ts';
 import { convertRuleFiles, ruleQuery } from '../convert/convert.ts';
@@ -21,5 +25,10 @@ export function runConvert(paths: readonly string[], o: { target: string; json?:
       process.stdout.write(`${head}${ruleQuery(r, table)};\n\n`);
     }
   }
-  return rules.some((r) => r.translation === 'untranslatable') ? 3 : 0;
+  const count = (t: string): number => rules.filter((r) => r.translation === t && r.unreadable !== true).length;
+  const unreadable = rules.filter((r) => r.unreadable === true).length;
+  process.stderr.write(`${rules.length - unreadable} rules: ${count('exact')} exact, ${count('approximate')} approximate (prefilter only), ${count('untranslatable')} untranslatable` +
+    `${unreadable > 0 ? `; ${unreadable} file(s) unreadable or not valid YAML` : ''}\n`);
+  if (unreadable > 0) return 1;
+  return count('untranslatable') > 0 ? 3 : 0;
 }

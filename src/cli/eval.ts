@@ -7,7 +7,11 @@ import { loadConfig } from '../config/load.ts';
 import { decodeJsonDocument } from '../decode/otlp-json.ts';
 import { decodeProtobufRequest } from '../decode/otlp-protobuf.ts';
 import type { LogRecordView } from '../decode/types.ts';
-import { buildDetections } from '../detect/build-detection.ts';
+import { correlationPlan } from '../detect/correlation-plan.ts';
+import type { CorrelationInput } from '../detect/correlation/types.ts';
+import type { Detection } from '../detect/detection.ts';
+import { splitForCorrelation } from '../detect/run-task.ts';
+import { CorrelationStage } from '../correlate/stage.ts';
 import { createRecordMapper } from '../map/map-records.ts';
 import { rulesetFromConfig } from '../config/from-config.ts';
 import { assertRulePaths } from '../config/rule-paths.ts';
@@ -18,8 +22,19 @@ export async function runEval(files: readonly string[], configFile: string | und
   const rs = rulesetFromConfig(cfg);
   for (const p of rs.problems) if (p.severity === 'error') process.stderr.write(`rule error: ${p.file}${p.line !== undefined ? `:${p.line}` : ''}: ${p.reason}\n`);
   process.stderr.write(`${rs.loaded} rules loaded, ${rs.rejected} rejected\n`);
+  const plan = correlationPlan(rs.correlations);
+  const { stage } = CorrelationStage.open({
+    rules: rs.correlations,
+    latenessMs: cfg.correlation.lateness_ms,
+    maxGroups: cfg.correlation.max_groups,
+    maxGroupsPerRule: cfg.correlation.max_groups_per_rule,
+    maxEventsPerGroup: cfg.correlation.max_events_per_group,
+  });
   let failed = 0;
   const out: string[] = [];
+  const print = (input: string, ds: readonly Detection[]) => {
+    for (const d of ds) out.push(JSON.stringify(evalLine(input, d)));
+  };
   for (const file of files) {
     let records: LogRecordView[];
     try {
@@ -31,24 +46,46 @@ export async function runEval(files: readonly string[], configFile: string | und
     }
     const mapper = createRecordMapper();
     const now = Date.now();
+    const inputs: CorrelationInput[] = [];
     for (const { event, record } of [...mapper.map(records), ...mapper.flush()]) {
-      for (const d of buildDetections(rs.detector.evaluate(event), event, record, now, 'stream')) {
-        out.push(JSON.stringify({
-          input: file,
-          rule_id: d.ruleId,
-          rule_title: d.ruleTitle,
-          rule_level: d.ruleLevel,
-          timestamp: nsToIso(d.eventTimeNs),
-          host: d.host,
-          logsource: { product: d.product, category: d.category, service: d.service },
-          matched: d.matched,
-        }));
-        if (out.length >= 1000) await flush(out);
-      }
+      const detections: Detection[] = [];
+      splitForCorrelation(plan, rs.detector.evaluate(event), event, record, now, 'stream', detections, inputs);
+      print(file, detections);
+      if (out.length >= 1000) await flush(out);
     }
+    // Correlations see one file's matches as one request; windows close in event time, not file order.
+    print(file, stage.push(inputs, now));
   }
+  print(files.at(-1) ?? '', stage.flush(Date.now()));
   await flush(out);
   return failed > 0 ? 1 : 0;
+}
+
+/** One `eval` output line; correlations add `correlation` (group, window in event time, value, contributing fingerprints). */
+function evalLine(input: string, d: Detection): Record<string, unknown> {
+  const line: Record<string, unknown> = {
+    input,
+    rule_id: d.ruleId,
+    rule_title: d.ruleTitle,
+    rule_level: d.ruleLevel,
+    timestamp: nsToIso(d.eventTimeNs),
+    host: d.host,
+    logsource: { product: d.product, category: d.category, service: d.service },
+    matched: d.matched,
+  };
+  const c = d.correlation;
+  if (c) {
+    line['correlation'] = {
+      type: c.type,
+      group: c.group,
+      window_start: nsToIso(c.windowStartNs),
+      window_end: nsToIso(c.windowEndNs),
+      value: c.value,
+      contributing: c.contributing,
+    };
+    line['fingerprint'] = d.fingerprint;
+  }
+  return line;
 }
 
 /** OTLP/JSON (one request per line, or one document) or protobuf (.pb). */

@@ -15,7 +15,7 @@ import { readCheckpoint } from '../hunt/checkpoint.ts';
 import { followHunt } from '../hunt/follow.ts';
 import { runHunt } from '../hunt/hunt.ts';
 import { terminalProgress } from '../hunt/progress.ts';
-import { huntFingerprints } from '../hunt/reader.ts';
+import { huntFingerprints, tableExists } from '../hunt/reader.ts';
 import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
 import { DetectionWriter } from '../store/detection-writer.ts';
 import { migrate } from '../store/migrations.ts';
@@ -86,6 +86,7 @@ export async function runHuntCommand(o: HuntCliOptions, configFile: string | und
   let alerts: AlertSender | undefined;
   try {
     mkdirSync(cfg.storage.data_dir, { recursive: true });
+    if (!(await tableExists(ch.client, o.signozTable))) throw noSignozTable(o.signozTable, ch.embedded, ch.target);
     const bad = await probePrefilter(ch.client, prefilter);
     if (bad !== undefined) {
       process.stderr.write(`prefilter: ClickHouse refused it (${bad.split('\n')[0]!}); hunting without it\n`);
@@ -159,6 +160,16 @@ export async function runHuntCommand(o: HuntCliOptions, configFile: string | und
     await alerts?.close(5_000);
     await ch.close();
   }
+}
+
+/** hunt reads what SigNoz stored; say so when the ClickHouse it was pointed at has no such table. */
+function noSignozTable(table: string, embedded: boolean, target: string): Error {
+  if (embedded) {
+    return new Error(`no SigNoz logs table exists in the ${target}: ${table} is where SigNoz's ClickHouse keeps its logs, and hunt reads them from there. ` +
+      'Point hunt at SigNoz\'s ClickHouse with --clickhouse-url http://HOST:8123 (storage.clickhouse_url; add --clickhouse-user/--clickhouse-password if it needs them), ' +
+      'or name the table that holds the logs with --signoz-table DB.TABLE.');
+  }
+  return new Error(`ClickHouse at ${target} has no table ${table}: is it the ClickHouse SigNoz writes its logs to? Name the logs table with --signoz-table DB.TABLE.`);
 }
 
 /** `--follow --resume`: continue `lookback` behind the watermark the last run recorded. */

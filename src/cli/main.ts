@@ -1,6 +1,7 @@
 /**
  * The otel-sigma command line. This is the only module that reads argv and calls process.exit.
  */
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { addConfigFlags, flagsByName } from './config-flags.ts';
 import { runConvert } from './convert.ts';
@@ -13,8 +14,11 @@ import { runServe } from './serve.ts';
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 const OTLP_REQUEST_FILE = /\.(json|jsonl|ndjson|pb|binpb)$/i;
 
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command('otel-sigma')
   .description('Streaming Sigma detection for OpenTelemetry logs')
+  .version(version, '-V, --version', 'print the otel-sigma version')
   .showHelpAfterError()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
@@ -48,11 +52,21 @@ addConfigFlags(rules.command('check').description('load rules and report every p
     process.exitCode = runRulesCheck(paths, Boolean(opts['json']), opts['config'] as string | undefined, flagsByName(opts), profile);
   });
 
-addConfigFlags(program.command('detections').description('show recent detections')
-  .option('--since <duration>', 'how far back, e.g. 30m, 24h, 7d', '24h')
+addConfigFlags(program.command('detections').description('show stored detections, newest first (from the running serve when it holds the embedded data directory)')
+  .option('--since <duration>', 'how far back in detection time, e.g. 30m, 24h, 7d, 100y, or all', '24h')
+  .option('--event-time', '--since and the order apply to the event time (when the log record happened) instead of the detection time')
   .option('--rule <id>', 'only this rule id')
-  .option('--limit <n>', 'at most this many rows', '100')
-  .option('--json', 'one JSON object per line'), ['data-dir', 'clickhouse-url', 'clickhouse-user', 'clickhouse-password', 'clickhouse-password-file', 'clickhouse-ca-file', 'database', 'table'])
+  .option('--level <level>', 'only this level and above: informational, low, medium, high, critical')
+  .option('--host <host>', 'only this host')
+  .option('--source <source>', 'only stream (live) or hunt (retro-hunt) detections')
+  .option('--tag <tag>', 'only rules with this tag, e.g. attack.t1110 (also matches its sub-techniques) or attack.credential_access')
+  .option('--limit <n>', 'at most this many rows, 0 for all (stderr says when it cut)', '100')
+  .option('--format <format>', 'table, json (one object per line) or csv', undefined)
+  .option('--json', 'same as --format json')
+  .option('--client-cert <file>', 'client certificate for a running serve that requires one (mutual TLS)')
+  .option('--client-key <file>', 'private key of --client-cert'),
+['data-dir', 'clickhouse-url', 'clickhouse-user', 'clickhouse-password', 'clickhouse-password-file', 'clickhouse-ca-file', 'database', 'table',
+  'auth-token', 'auth-tokens-file', 'tls-cert-file', 'tls-key-file', 'tls-client-ca-file'])
   .action(async (opts: Record<string, unknown>) => {
     process.exitCode = await runDetections(opts, flagsByName(opts));
   });
@@ -84,6 +98,15 @@ addConfigFlags(program.command('convert').description('translate Sigma rules int
   .option('--target <target>', 'query language', 'clickhouse')
   .option('--signoz-table <db.table>', 'SigNoz logs table', 'signoz_logs.logs_v2')
   .option('--json', 'one JSON object per rule: file, id, title, translation, notes, sql'), ['mapping-file', 'placeholder'])
+  .addHelpText('after', `
+Exit status:
+  0  every rule has a query: exact, or approximate (a prefilter: it may return more rows than the rule
+     matches, never fewer; the notes say why)
+  1  an argument is wrong, or a rule file cannot be read or is not valid YAML
+  3  some rule's query narrows nothing (translation: untranslatable, WHERE 1: an aggregation, or only
+     keyword searches without a logsource condition); every query is still printed, and hunt --sql
+     reads every row when such a rule is among its rules
+A summary (exact / approximate / untranslatable / unreadable) goes to stderr.`)
   .action((paths: string[], opts: Record<string, unknown>) => {
     process.exitCode = runConvert(paths, opts as unknown as { target: string; json?: boolean; signozTable: string }, opts['config'] as string | undefined, flagsByName(opts));
   });

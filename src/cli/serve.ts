@@ -6,6 +6,7 @@ import { startService } from '../pipeline.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { watchRules } from '../detect/rule-watch.ts';
 import { assertRulePaths } from '../config/rule-paths.ts';
+import { removeServeInfo, writeServeInfo } from './serve-info.ts';
 
 export async function runServe(configFile: string | undefined, flags: Record<string, string | string[] | undefined>): Promise<number> {
   let log = createLogger();
@@ -32,6 +33,22 @@ export async function runServe(configFile: string | undefined, flags: Record<str
     return code === ErrorCode.RULE_LOAD ? 2 : 1;
   }
   log.info({ grpc: service.grpcAddress, http: service.httpAddress }, 'otel-sigma is listening.');
+  // How `otel-sigma detections` finds this process when the embedded data directory is locked by it.
+  const dataDir = cfg.storage.data_dir;
+  try {
+    writeServeInfo(dataDir, {
+      pid: process.pid,
+      http: service.httpAddress,
+      tls: sec.receiver.tls !== undefined,
+      mtls: sec.receiver.tls?.clientCa !== undefined,
+      auth: sec.receiver.auth !== undefined,
+      database: cfg.storage.database,
+      table: cfg.storage.table,
+      startedAt: new Date().toISOString(),
+    });
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'Cannot write serve.json into the data directory; `otel-sigma detections` will not find this process.');
+  }
 
   const svc = service;
   const reload = (why: string): void => {
@@ -54,6 +71,11 @@ export async function runServe(configFile: string | undefined, flags: Record<str
       if (stopping) return;
       stopping = true;
       unwatch();
+      try {
+        removeServeInfo(dataDir);
+      } catch {
+        // Best effort: a stale file names a dead pid, which readers ignore.
+      }
       log.info({ signal }, 'Shutting down: finishing queued work and flushing.');
       const deadline = setTimeout(() => {
         log.error({ timeoutMs: cfg.shutdown_timeout_ms }, 'Shutdown deadline passed; exiting.');

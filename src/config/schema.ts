@@ -71,6 +71,7 @@ export const ConfigSchema = z.strictObject({
     log_dir: z.string().default(''),
     log_max_bytes: z.number().int().min(1024 * 1024).max(2 ** 50).default(1024 * 1024 * 1024),
     max_value_bytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(1024 * 1024),
+    connect_timeout_s: z.number().int().min(0).max(86_400).default(120),
   }).prefault({}),
   alerts: z.strictObject({
     keep_url: url.default(''),
@@ -86,6 +87,16 @@ export const ConfigSchema = z.strictObject({
     queue_max_bytes: z.number().int().min(64 * 1024).max(2 ** 40).default(64 * 1024 * 1024),
     redis_url: z.string().refine((s) => s === '' || /^rediss?:\/\/\S+$/.test(s), 'expected redis://HOST:PORT (or rediss://), or empty').default(''),
     resolve_after_s: z.number().int().min(0).max(30 * 86_400).default(0),
+  }).prefault({}),
+  correlation: z.strictObject({
+    lateness_ms: z.number().int().min(0).max(86_400_000).default(120_000),
+    max_groups: z.number().int().min(1).max(100_000_000).default(100_000),
+    max_groups_per_rule: z.number().int().min(1).max(100_000_000).default(20_000),
+    max_events_per_group: z.number().int().min(1).max(10_000_000).default(10_000),
+    snapshot_interval_s: z.number().int().min(1).max(86_400).default(30),
+    log_max_bytes: z.number().int().min(1024 * 1024).max(2 ** 50).default(256 * 1024 * 1024),
+    redis_url: z.string().refine((s) => s === '' || /^rediss?:\/\/\S+$/.test(s), 'expected redis://HOST:PORT (or rediss://), or empty').default(''),
+    leader_lease_ms: z.number().int().min(500).max(600_000).default(10_000),
   }).prefault({}),
   logging: z.strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

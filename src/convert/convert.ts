@@ -24,6 +24,8 @@ export interface ConvertedRule {
   /** Field extractions `where` and `routing` name: alias → expression. */
   readonly aliases: ReadonlyMap<string, string>;
   readonly notes: readonly string[];
+  /** The file could not be read or is not valid YAML (an input error, not a limit of the translation). */
+  readonly unreadable?: true;
 }
 
 export function convertRuleFiles(files: readonly string[], mapping: LogsourceMapping, placeholders: Readonly<Record<string, readonly string[]>> = {}): ConvertedRule[] {
@@ -34,12 +36,12 @@ export function convertRuleFiles(files: readonly string[], mapping: LogsourceMap
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      out.push({ file, id: '', title: '', translation: 'untranslatable', where: '1', routing: '1', aliases: NONE, notes: [`cannot read: ${(e as Error).message}`] });
+      out.push({ file, id: '', title: '', translation: 'untranslatable', where: '1', routing: '1', aliases: NONE, notes: [`cannot read: ${(e as Error).message}`], unreadable: true });
       continue;
     }
     for (const doc of parseAllDocuments(text)) {
       if ('errors' in doc && doc.errors.length > 0) {
-        out.push({ file, id: '', title: '', translation: 'untranslatable', where: '1', routing: '1', aliases: NONE, notes: [`YAML: ${doc.errors[0]!.message}`] });
+        out.push({ file, id: '', title: '', translation: 'untranslatable', where: '1', routing: '1', aliases: NONE, notes: [`YAML: ${doc.errors[0]!.message}`], unreadable: true });
         continue;
       }
       const r = doc.toJS() as Record<string, unknown> | null;

@@ -28,19 +28,29 @@ export function buildDetections(matches: readonly RuleMatch[], event: SigmaEvent
       host: detected.host,
       matched: m.matched,
       event: detected,
-      // Same rule + same record ⇒ same fingerprint, whichever worker or replay produced it.
-      fingerprint: createHash('sha256').update(`${r.id}\0${detected.id}`).digest('hex').slice(0, 32),
+      fingerprint: detectionFingerprint(r.id, detected.id),
       source,
     };
   });
 }
 
-function detectedEvent(event: SigmaEvent, rec: LogRecordView, detectedAtMs: number): DetectedEvent {
+/** Same rule + same record ⇒ same fingerprint, whichever worker or replay produced it. */
+export function detectionFingerprint(ruleId: string, eventId: string): string {
+  return createHash('sha256').update(`${ruleId}\0${eventId}`).digest('hex').slice(0, 32);
+}
+
+/** The record's stable identity, event time and host: what a detection needs of it without the stored copy. */
+export function recordIdentity(event: SigmaEvent, rec: LogRecordView, detectedAtMs: number): { id: string; timeNs: string; host: string; body: string } {
   const timeNs = rec.timeUnixNano !== '0' ? rec.timeUnixNano : rec.observedTimeUnixNano !== '0' ? rec.observedTimeUnixNano : `${detectedAtMs}000000`;
   const body = rec.body === null ? '' : typeof rec.body === 'string' ? rec.body : JSON.stringify(rec.body);
   const host = event.meta.host;
+  return { id: createHash('sha256').update(`${timeNs}\0${host}\0${body}\0${JSON.stringify(rec.attributes)}`).digest('hex').slice(0, 32), timeNs, host, body };
+}
+
+function detectedEvent(event: SigmaEvent, rec: LogRecordView, detectedAtMs: number): DetectedEvent {
+  const { id, timeNs, host, body } = recordIdentity(event, rec, detectedAtMs);
   return {
-    id: createHash('sha256').update(`${timeNs}\0${host}\0${body}\0${JSON.stringify(rec.attributes)}`).digest('hex').slice(0, 32),
+    id,
     timeNs,
     host,
     sigmaEvent: JSON.stringify(event.fields),

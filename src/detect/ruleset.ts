@@ -1,18 +1,21 @@
 /**
  * Loads a Sigma ruleset: files → YAML documents → rules (selected, compiled), filters applied to
- * the rules they name, correlations validated and refused, every problem collected with file and
- * line. The result's Detector routes each event to the rules of its logsource.
+ * the rules they name, correlations parsed and resolved against the loaded rules (by id or name),
+ * every problem collected with file and line. The result's Detector routes each event to the rules
+ * of its logsource; the correlations run in the process's correlation stage over the matches.
  *
  * Synchronous, and never throws for bad rule files: a bad document is reported and the rest loads.
  */
 import type { LogsourceMapping } from '../map/types.ts';
 import { compileDetection, RuleError, RuleFields, scalarText } from './rules/compile.ts';
 import { SigmaDetector, variantsFor, type CompiledRule, type RuleCost } from './rules/detector.ts';
-import { documentKind, keyLine, logsourceCovers, readFilter, readRuleInfo, validateCorrelation, type FilterDefinition } from './rules/documents.ts';
+import { documentKind, logsourceCovers, readFilter, readRuleInfo, type FilterDefinition } from './rules/documents.ts';
 import { findRuleFiles, readDocuments, type RuleDocument } from './rules/load.ts';
 import { ruleSelector, type RuleSelection } from './rules/selection.ts';
 import { andAll, type CostedTest, type KeywordProbe } from './rules/combine.ts';
 import type { Detector, RuleInfo, RuleProblem } from './types.ts';
+import { parseCorrelation, resolveCorrelations } from './correlation/parse.ts';
+import type { CorrelationRule } from './correlation/types.ts';
 
 export type { RuleSelection } from './rules/selection.ts';
 export type { RuleCost } from './rules/detector.ts';
@@ -34,21 +37,21 @@ export interface RulesetOptions {
 
 export interface Ruleset {
   readonly detector: Detector & { ruleCosts(): RuleCost[] };
-  /** Rules that loaded and are active. */
+  /** Detection rules that loaded and are active. */
   readonly rules: readonly RuleInfo[];
+  /** Correlation rules that loaded, resolved (references are rule ids) and in dependency order. */
+  readonly correlations: readonly CorrelationRule[];
   /** Every problem: file, line, reason, severity. */
   readonly problems: readonly RuleProblem[];
-  /** Rule documents loaded (= rules.length). */
+  /** Rule documents loaded (= rules.length + correlations.length). */
   readonly loaded: number;
-  /** Documents refused (bad rules, bad YAML, correlations, bad filters); each has an error problem. */
+  /** Documents refused (bad rules, bad YAML, bad correlations, bad filters); each has an error problem. */
   readonly rejected: number;
   /** Rules the selection excluded (counted in neither loaded nor rejected). */
   readonly skipped: number;
   /** Filter documents that loaded. */
   readonly filters: number;
 }
-
-export const CORRELATION_NOT_EVALUATED = 'correlation rules are not evaluated yet';
 
 interface PendingRule {
   readonly info: RuleInfo;
@@ -72,6 +75,7 @@ export function loadRuleset(opts: RulesetOptions): Ruleset {
   const files = findRuleFiles([...opts.paths, ...(opts.filterPaths ?? [])], problems);
   const rules: PendingRule[] = [];
   const filters: FilterDefinition[] = [];
+  const correlations: { rule: CorrelationRule; doc: RuleDocument }[] = [];
   for (const file of files) {
     const read = readDocuments(file, problems);
     rejected += read.rejected;
@@ -84,8 +88,9 @@ export function loadRuleset(opts: RulesetOptions): Ruleset {
       const docId = scalarText(d.root.get('id', true)) || undefined;
       try {
         if (kind === 'correlation') {
-          const invalid = validateCorrelation(d);
-          reject(d, invalid ? new RuleError(`invalid correlation rule: ${invalid.message}`, invalid.line) : new RuleError(CORRELATION_NOT_EVALUATED, keyLine(d, 'correlation')), docId);
+          const rule = parseCorrelation(d, problems);
+          if (selected(rule.info)) correlations.push({ rule, doc: d });
+          else skipped++;
         } else if (kind === 'filter') {
           const f = readFilter(d);
           compileDetection(f.src, f.detection, { placeholders, fields: new RuleFields() }, ['rules']); // validate once
@@ -109,6 +114,9 @@ export function loadRuleset(opts: RulesetOptions): Ruleset {
 
   applyFilters(filters, rules, placeholders, problems);
   warnDuplicateIds(rules, problems);
+  const before = problems.length;
+  const resolved = resolveCorrelations(correlations.map((c) => c.rule), rules.map((r) => ({ id: r.info.id, name: r.name })), problems);
+  rejected += problems.slice(before).filter((p) => p.severity === 'error').length;
 
   const placed = rules.map((r) => {
     const { product, category, service } = r.info.logsource;
@@ -128,8 +136,9 @@ export function loadRuleset(opts: RulesetOptions): Ruleset {
   return {
     detector: new SigmaDetector(placed, { prefilter: opts.prefilter ?? true, profile: opts.profile ?? false }),
     rules: rules.map((r) => r.info),
+    correlations: resolved,
     problems,
-    loaded: rules.length,
+    loaded: rules.length + resolved.length,
     rejected,
     skipped,
     filters: filters.length,

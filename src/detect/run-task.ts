@@ -9,25 +9,37 @@ import { forEachExportRecord } from '../decode/export-request.ts';
 import type { LogRecordView } from '../decode/types.ts';
 import { ErrorCode, isPipelineError } from '../errors.ts';
 import type { StatefulRecordMapper } from '../map/map-records.ts';
-import type { MappedEvent } from '../map/types.ts';
-import { buildDetections } from './build-detection.ts';
-import type { Detection } from './detection.ts';
+import type { MappedEvent, SigmaEvent } from '../map/types.ts';
+import { buildDetections, detectionFingerprint, recordIdentity } from './build-detection.ts';
+import type { CorrelationInput } from './correlation/types.ts';
 import type { DetectResult, DetectTask } from './task.ts';
-import type { Detector } from './types.ts';
+import type { Detection, DetectionSource } from './detection.ts';
+import type { Detector, RuleMatch } from './types.ts';
+
+/** Which matches the correlation stage needs (see Correlator.referencedRules / suppressedRules / fieldsFor). */
+export interface CorrelationPlan {
+  /** Referenced rule id → the event fields its matches carry to the correlation stage. */
+  readonly referenced: ReadonlyMap<string, readonly string[]>;
+  /** Rules that only feed correlations (`generate: false`): their own detections are not emitted. */
+  readonly suppressed: ReadonlySet<string>;
+}
 
 export interface TaskRunnerOptions {
   readonly detector: Detector;
   readonly mapper: StatefulRecordMapper;
   readonly maxRequestBytes: number;
+  readonly correlation?: CorrelationPlan;
 }
 
 export function createTaskRunner(opts: TaskRunnerOptions): (task: DetectTask) => DetectResult {
   const { detector, mapper, maxRequestBytes } = opts;
+  const plan = opts.correlation !== undefined && opts.correlation.referenced.size > 0 ? opts.correlation : undefined;
   /** The engine's own counter (rule evaluations after candidate pruning), when it keeps one. */
   const counters = detector as { readonly ruleEvaluations?: number };
 
   return (task) => {
     const detections: Detection[] = [];
+    const correlationInputs: CorrelationInput[] = [];
     const now = Date.now();
     const evaluationsBefore = counters.ruleEvaluations ?? 0;
     let records = 0;
@@ -42,7 +54,9 @@ export function createTaskRunner(opts: TaskRunnerOptions): (task: DetectTask) =>
         evalErrors++;
         return;
       }
-      if (matches.length > 0) detections.push(...buildDetections(matches, event, record, now, 'stream'));
+      if (matches.length === 0) return;
+      if (plan === undefined) detections.push(...buildDetections(matches, event, record, now, 'stream'));
+      else splitForCorrelation(plan, matches, event, record, now, 'stream', detections, correlationInputs);
     };
     try {
       const rest: LogRecordView[] = [];
@@ -68,7 +82,37 @@ export function createTaskRunner(opts: TaskRunnerOptions): (task: DetectTask) =>
       rejected: evalErrors,
       errorMessage: evalErrors > 0 ? `${evalErrors} log records could not be evaluated` : '',
       detections,
+      correlationInputs,
       stats: { records, events, ruleEvaluations: (counters.ruleEvaluations ?? 0) - evaluationsBefore, evalErrors },
     };
   };
+}
+
+/**
+ * One event's matches, sorted for correlation: matches of rules a correlation references become
+ * correlation inputs; the rest, and the rules whose own detections are wanted, become detections. A rule
+ * that only feeds correlations (`generate: false`, the usual case) costs no stored copy of the event.
+ */
+export function splitForCorrelation(plan: CorrelationPlan, matches: readonly RuleMatch[], event: SigmaEvent, record: LogRecordView, detectedAtMs: number,
+  source: DetectionSource, detections: Detection[], inputs: CorrelationInput[]): void {
+  const emitted = matches.filter((m) => !plan.suppressed.has(m.rule.id));
+  const built = emitted.length > 0 ? buildDetections(emitted, event, record, detectedAtMs, source) : [];
+  for (const d of built) detections.push(d);
+  let identity: { id: string; timeNs: string; host: string } | undefined = built[0]?.event;
+  for (const m of matches) {
+    const fields = plan.referenced.get(m.rule.id);
+    if (fields === undefined) continue;
+    identity ??= recordIdentity(event, record, detectedAtMs);
+    inputs.push({ ruleId: m.rule.id, timeNs: identity.timeNs, fingerprint: detectionFingerprint(m.rule.id, identity.id), host: identity.host, fields: pickFields(event, m.matched, fields) });
+  }
+}
+
+/** The values a correlation groups or aggregates on, as text ('' when the event lacks the field). */
+export function pickFields(event: SigmaEvent, matched: Readonly<Record<string, string>>, names: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const v = event.fields[name];
+    out[name] = v === undefined || v === null ? (matched[name] ?? '') : typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  }
+  return out;
 }

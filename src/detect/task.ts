@@ -1,6 +1,7 @@
 /** The messages between the main thread and detection workers. Workers return results; they never throw across. */
 import type { RawExport } from '../decode/export-request.ts';
 import type { ErrorCode } from '../errors.ts';
+import type { CorrelationInput, CorrelationRule } from './correlation/types.ts';
 import type { Detection } from './detection.ts';
 import type { RuleSelection } from './ruleset.ts';
 import type { RuleProblem } from './types.ts';
@@ -17,7 +18,15 @@ export interface DetectStats {
 }
 
 export type DetectResult =
-  | { readonly ok: true; readonly rejected: number; readonly errorMessage: string; readonly detections: Detection[]; readonly stats: DetectStats }
+  | {
+    readonly ok: true;
+    readonly rejected: number;
+    readonly errorMessage: string;
+    readonly detections: Detection[];
+    /** Matches of rules that correlation rules reference, for the process's one correlation stage. */
+    readonly correlationInputs: CorrelationInput[];
+    readonly stats: DetectStats;
+  }
   | { readonly ok: false; readonly code: ErrorCode; readonly message: string; readonly retryable: boolean };
 
 /** What a worker needs to build its detector; sent once as workerData. */
@@ -38,6 +47,8 @@ export interface RulesetSummary {
   /** The first error problems (at most SUMMARY_MAX_ERRORS); `errorCount` has them all. */
   readonly errors: readonly RuleProblem[];
   readonly errorCount: number;
+  /** The correlation rules that loaded, resolved against the loaded rules: the main thread's correlation stage runs them. */
+  readonly correlations: readonly CorrelationRule[];
 }
 
 export const SUMMARY_MAX_ERRORS = 50;

@@ -9,6 +9,7 @@ import { workerData } from 'node:worker_threads';
 import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
 import { createRecordMapper } from '../map/map-records.ts';
 import { loadRuleset } from './ruleset.ts';
+import { correlationPlan } from './correlation-plan.ts';
 import { createTaskRunner } from './run-task.ts';
 import { SUMMARY_MAX_ERRORS, type DetectResult, type DetectTask, type RulesetSummary, type WorkerConfig } from './task.ts';
 
@@ -24,6 +25,7 @@ const summary: RulesetSummary = {
   compileMs: Math.round(performance.now() - t0),
   errors: errors.slice(0, SUMMARY_MAX_ERRORS),
   errorCount: errors.length,
+  correlations: ruleset.correlations,
 };
 const mapper = createRecordMapper({ mapping });
 collectCompileGarbage();
@@ -33,7 +35,7 @@ export function describe(): RulesetSummary {
   return summary;
 }
 
-const run = createTaskRunner({ detector: ruleset.detector, mapper, maxRequestBytes: cfg.maxRequestBytes });
+const run = createTaskRunner({ detector: ruleset.detector, mapper, maxRequestBytes: cfg.maxRequestBytes, correlation: correlationPlan(ruleset.correlations) });
 
 export default function detect(task: DetectTask): DetectResult {
   const result = run(task);

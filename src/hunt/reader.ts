@@ -87,6 +87,21 @@ export async function countRows(client: ClickHouseClient, q: Omit<PageQuery, 'li
   }
 }
 
+/** True when `table` (db.table, or a table of the current database) exists. */
+export async function tableExists(client: ClickHouseClient, table: string): Promise<boolean> {
+  const [db, name] = assertTableName(table).includes('.') ? table.split('.') as [string, string] : [undefined, table];
+  try {
+    const rs = await client.query({
+      query: `SELECT count() AS n FROM system.tables WHERE database = ${db === undefined ? 'currentDatabase()' : '{db:String}'} AND name = {name:String}`,
+      query_params: { ...(db !== undefined ? { db } : {}), name },
+      format: 'JSONEachRow',
+    });
+    return Number((await rs.json<{ n: string | number }>())[0]?.n ?? 0) > 0;
+  } catch (cause) {
+    throw storeError(`Looking up ${table} failed`, cause);
+  }
+}
+
 export const keyOf = (r: SignozRow): RowKey => ({ bucket: r.ts_bucket_start, ts: r.timestamp, id: r.id });
 
 function storeError(what: string, cause: unknown): PipelineError {

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { ErrorCode, PipelineError } from '../errors.ts';
+import { safeUrl, type Logger } from '../telemetry/logger.ts';
 
 /**
  * chdb types its connection against @clickhouse/client-common while @clickhouse/client ships its own
@@ -37,6 +38,8 @@ export interface ClickHouseOptions {
 export interface ClickHouseHandle {
   readonly client: ClickHouseClient;
   readonly embedded: boolean;
+  /** What messages name: the server URL (without credentials) or `embedded ClickHouse in <dir>`. */
+  readonly target: string;
   /** True when a trivial query succeeds; never throws. */
   ping(): Promise<boolean>;
   /** Idempotent. For the embedded engine this releases the data directory lock. */
@@ -54,9 +57,9 @@ export function openClickHouse(opts: ClickHouseOptions): ClickHouseHandle {
       application: 'otel-sigma',
       log: QUIET,
     });
-    return handle(client, false);
+    return handle(client, false, safeUrl(opts.url));
   }
-  return handle(openEmbedded(opts.dataDir), true);
+  return handle(openEmbedded(opts.dataDir), true, `embedded ClickHouse in ${resolve(opts.dataDir)}`);
 }
 
 function openEmbedded(dataDir: string): ClickHouseClient {
@@ -88,6 +91,12 @@ function openEmbedded(dataDir: string): ClickHouseClient {
   }
 }
 
+/** The live process holding the embedded data directory `dataDir`, if any. */
+export function embeddedStoreHolder(dataDir: string): number | undefined {
+  const pid = statusFilePid(resolve(dataDir));
+  return pid !== undefined && isAlive(pid) ? pid : undefined;
+}
+
 /** ClickHouse writes `PID: <n>` into `<dir>/status` while it holds the directory and removes the file on close. */
 function statusFilePid(dir: string): number | undefined {
   try {
@@ -107,11 +116,12 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function handle(client: ClickHouseClient, embedded: boolean): ClickHouseHandle {
+function handle(client: ClickHouseClient, embedded: boolean, target: string): ClickHouseHandle {
   let closing: Promise<void> | undefined;
   return {
     client,
     embedded,
+    target,
     async ping() {
       try {
         const r = await client.ping();
@@ -125,4 +135,64 @@ function handle(client: ClickHouseClient, embedded: boolean): ClickHouseHandle {
       return closing;
     },
   };
+}
+
+export interface WaitOptions {
+  /** Give up after this long (storage.connect_timeout_s); 0 = one attempt. */
+  readonly timeoutMs: number;
+  readonly logger?: Logger | undefined;
+  /** Longest wait for one answer (a server that accepts connections but does not answer yet). */
+  readonly attemptTimeoutMs?: number;
+  /** First pause between attempts; doubles up to 10 s, with jitter. */
+  readonly initialDelayMs?: number;
+}
+
+/**
+ * Start-up: a ClickHouse server may still be starting (a supervisor starts both), so refused
+ * connections and unanswered requests are retried with backoff until `timeoutMs` has passed, one log
+ * line per failed attempt naming the URL. Then it rejects with ERR_STORE naming the URL and what went
+ * wrong last. The embedded engine is in-process: nothing to wait for.
+ * `/ping` does not check credentials: those are the migration's first statement's business, which
+ * fails at once with ClickHouse's own message.
+ */
+export async function waitUntilReachable(h: ClickHouseHandle, o: WaitOptions): Promise<void> {
+  if (h.embedded) return;
+  const started = performance.now();
+  const attemptMs = o.attemptTimeoutMs ?? 10_000;
+  let delay = o.initialDelayMs ?? 500;
+  for (let attempt = 1; ; attempt++) {
+    const left = o.timeoutMs - (performance.now() - started);
+    const limit = Math.round(Math.max(100, Math.min(attemptMs, left)));
+    const reason = await pingOnce(h.client, limit);
+    if (reason === undefined) {
+      if (attempt > 1) o.logger?.info({ stage: 'store', url: h.target, attempts: attempt }, `ClickHouse at ${h.target} is reachable.`);
+      return;
+    }
+    const elapsed = performance.now() - started;
+    const pause = Math.min(delay * (0.8 + Math.random() * 0.4), o.timeoutMs - elapsed);
+    if (pause <= 0) {
+      throw new PipelineError(ErrorCode.STORE, `ClickHouse at ${h.target} was not reachable within ${o.timeoutMs / 1000} s (storage.connect_timeout_s): ${reason}`, true);
+    }
+    o.logger?.warn({ stage: 'store', code: ErrorCode.STORE, url: h.target, attempt, retryInMs: Math.round(pause), reason }, `ClickHouse at ${h.target} is not reachable yet (${reason}); retrying.`);
+    await new Promise((r) => setTimeout(r, pause));
+    delay = Math.min(delay * 2, 10_000);
+  }
+}
+
+/** undefined when ClickHouse answered /ping, else why not. */
+async function pingOnce(client: ClickHouseClient, limitMs: number): Promise<string | undefined> {
+  const signal = AbortSignal.timeout(limitMs);
+  try {
+    const r = await client.ping({ select: false, abort_signal: signal });
+    if (r.success) return undefined;
+    return signal.aborted ? `no answer within ${limitMs} ms` : describe(r.error);
+  } catch (err) {
+    return signal.aborted ? `no answer within ${limitMs} ms` : describe(err);
+  }
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  return code !== undefined && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
 }

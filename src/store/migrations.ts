@@ -17,6 +17,8 @@ export interface SchemaOptions {
   readonly table: string;
   /** Days to keep detections, counted from detected_at; 0 keeps them forever. */
   readonly ttlDays: number;
+  /** Where (ClickHouseHandle.target), for the error message: a timeout names the server. */
+  readonly target?: string | undefined;
 }
 
 interface Migration {
@@ -69,7 +71,8 @@ export async function migrate(client: ClickHouseClient, opts: SchemaOptions): Pr
     return { applied, ttl };
   } catch (cause) {
     const msg = cause instanceof Error ? cause.message : String(cause);
-    throw new PipelineError(ErrorCode.STORE, `ClickHouse schema migration failed at ${step} for ${database}.${table}: ${msg}`, isRetryableStoreError(cause), { cause });
+    const where = opts.target !== undefined ? ` on ${opts.target}` : '';
+    throw new PipelineError(ErrorCode.STORE, `ClickHouse schema migration failed at ${step} for ${database}.${table}${where}: ${msg}`, isRetryableStoreError(cause), { cause });
   }
 }
 

@@ -44,5 +44,12 @@ export const metrics = {
   alertsSent: new Counter({ name: 'otel_sigma_alerts_total', help: 'Alerts handed to Keep (or the log), by outcome.', labelNames: ['outcome'] as const, registers: [registry] }),
   memoryRss: new Gauge({ name: 'otel_sigma_memory_rss_bytes', help: 'Resident memory as the memory limiter last sampled it.', registers: [registry] }),
   memoryRefusals: new Counter({ name: 'otel_sigma_memory_limit_refusals_total', help: 'Requests refused because memory was above receiver.memory_limit_mib.', registers: [registry] }),
+  correlationsFired: new Counter({ name: 'otel_sigma_correlations_fired_total', help: 'Correlation windows that fired (each is a detection row).', registers: [registry] }),
+  correlationGroups: new Gauge({ name: 'otel_sigma_correlation_groups', help: 'Open correlation groups held in memory.', registers: [registry] }),
+  correlationPending: new Gauge({ name: 'otel_sigma_correlation_pending_events', help: 'Base-rule matches held in open correlation groups.', registers: [registry] }),
+  correlationLate: new Counter({ name: 'otel_sigma_correlation_late_total', help: 'Base-rule matches that arrived later than correlation.lateness_ms behind their group, by outcome (accepted into an open window, dropped).', labelNames: ['outcome'] as const, registers: [registry] }),
+  correlationEvicted: new Counter({ name: 'otel_sigma_correlation_evicted_total', help: 'Correlation groups or pending matches evicted by the state caps.', registers: [registry] }),
+  correlationReplayed: new Counter({ name: 'otel_sigma_correlation_replayed_total', help: 'Fired correlation windows not emitted because another leader (or this one before a restart) already did.', registers: [registry] }),
+  correlationSnapshotSeconds: new Histogram({ name: 'otel_sigma_correlation_snapshot_seconds', help: 'Time to write one correlation state snapshot.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] }),
   rulesLoaded: new Gauge({ name: 'otel_sigma_rules_loaded', help: 'Rules in the active ruleset.', registers: [registry] }),
 };

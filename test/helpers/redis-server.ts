@@ -53,14 +53,15 @@ function startOnce(port: number): Promise<ChildProcess> {
   });
 }
 
-export async function startRedisServer(): Promise<RedisServer> {
+/** `port`: listen there (one attempt), e.g. a port a service under test is already trying to reach. */
+export async function startRedisServer(opts: { port?: number } = {}): Promise<RedisServer> {
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     throw new Error('redis-server is not installed; install it with `apt-get install -y redis-server` (.ci/run does this)');
   }
   let lastErr: unknown;
-  for (let i = 0; i < 3; i++) {
-    const port = await freePort();
+  for (let i = 0; i < (opts.port !== undefined ? 1 : 3); i++) {
+    const port = opts.port ?? await freePort();
     try {
       const child = await startOnce(port);
       return {

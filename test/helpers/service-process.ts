@@ -14,6 +14,8 @@ export interface ServiceProcess {
   readonly http: string;
   /** Every log line the service printed, parsed. */
   readonly logs: Record<string, unknown>[];
+  /** The same lines as printed (JSON.parse hides a repeated key). */
+  readonly lines: string[];
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -23,12 +25,14 @@ export async function startServe(args: readonly string[], opts: { env?: NodeJS.P
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
+  const lines: string[] = [];
   const stderr: string[] = [];
   child.stderr.setEncoding('utf8').on('data', (s: string) => stderr.push(s));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const listening = new Promise<{ grpc: string; http: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start within ${opts.timeoutMs ?? 60_000} ms; logs: ${JSON.stringify(logs.slice(-5))} ${stderr.join('')}`)), opts.timeoutMs ?? 60_000);
     readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      lines.push(line);
       try {
         const rec = JSON.parse(line) as Record<string, unknown>;
         logs.push(rec);
@@ -47,7 +51,7 @@ export async function startServe(args: readonly string[], opts: { env?: NodeJS.P
   });
   const { grpc, http } = await listening;
   return {
-    child, grpc, http, logs,
+    child, grpc, http, logs, lines,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode !== null) return child.exitCode;
       child.kill(signal);

@@ -160,3 +160,57 @@ describe('fail loudly: lost coverage and typos stop the command', () => {
     assert.equal(last.rejected, 0, 'the events file is not read as a rule');
   });
 });
+
+describe('smaller findings of the first-run review', () => {
+  test('otel-sigma --version prints the package version', async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await cli([flag]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), version);
+    }
+  });
+
+  test('rules check --profile --events A B C PATH profiles A, B and C and loads only PATH as rules', async () => {
+    const rec = (cmd: string): string => JSON.stringify({ resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ scope: {}, logRecords: [{ timeUnixNano: '1700000000000000000', body: { stringValue: cmd } }] }] }] });
+    const files = ['a', 'b', 'c'].map((n) => path.join(tmp, `profile-${n}.json`));
+    files.forEach((f, i) => fs.writeFileSync(f, `${rec(`line ${i}`)}\n`.repeat(i + 1)));
+    const r = await cli(['rules', 'check', '--json', '--profile', '--events', ...files, 'rules']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { loaded: number; rejected: number; profile: { events: number } };
+    assert.equal(last.profile.events, 1 + 2 + 3, 'the records of all three files');
+    assert.equal(last.rejected, 0);
+  });
+
+  test('convert: exit 0 when every rule narrows, 3 when one cannot, 1 for an unreadable file; documented in --help', async () => {
+    const dir = path.join(tmp, 'convert');
+    fs.mkdirSync(dir);
+    const exact = path.join(dir, 'exact.yml');
+    fs.writeFileSync(exact, 'title: Whoami\nid: 44444444-4444-4444-8444-444444444444\nlogsource: {product: windows, category: process_creation}\ndetection:\n  sel:\n    Image|endswith: \\whoami.exe\n  condition: sel\nlevel: low\n');
+    const aggregation = path.join(dir, 'aggregation.yml');
+    fs.writeFileSync(aggregation, 'title: Many\nid: 55555555-5555-4555-8555-555555555555\nlogsource: {product: windows, category: process_creation}\ndetection:\n  sel:\n    Image|endswith: \\whoami.exe\n  condition: sel | count() > 5\nlevel: low\n');
+    const broken = path.join(dir, 'broken.yml');
+    fs.writeFileSync(broken, 'title: [unclosed\n');
+
+    const ok = await cli(['convert', exact]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, /1 rules: 1 exact, 0 approximate \(prefilter only\), 0 untranslatable/);
+    const partial = await cli(['convert', exact, aggregation]);
+    assert.equal(partial.code, 3, partial.stderr);
+    assert.equal(partial.stdout.match(/^SELECT /gm)?.length, 2, 'every query is printed');
+    assert.match(partial.stderr, /2 rules: 1 exact, 0 approximate \(prefilter only\), 1 untranslatable/);
+    const unreadable = await cli(['convert', exact, broken]);
+    assert.equal(unreadable.code, 1, 'an input error, not a limit of the translation');
+    assert.match(unreadable.stderr, /1 file\(s\) unreadable or not valid YAML/);
+    const help = await cli(['convert', '--help']);
+    assert.match(help.stdout, /Exit status:\n {2}0 {2}every rule has a query[\s\S]* {2}1 {2}[\s\S]* {2}3 {2}some rule's query narrows nothing/);
+  });
+
+  test('hunt on an embedded store without SigNoz\'s table says so, and how to point at SigNoz\'s ClickHouse', async () => {
+    const r = await cli(['hunt', '--data-dir', path.join(tmp, 'data-hunt'), '--rules', 'rules', '--since', '1h']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /no SigNoz logs table exists in the embedded ClickHouse in .*data-hunt: signoz_logs\.logs_v2/);
+    assert.match(r.stderr, /--clickhouse-url http:\/\/HOST:8123/);
+    assert.doesNotMatch(r.stderr, /Database signoz_logs does not exist/);
+  });
+});

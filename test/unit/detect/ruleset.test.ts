@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CORRELATION_NOT_EVALUATED, loadRuleset } from '../../../src/detect/ruleset.ts';
+import { loadRuleset } from '../../../src/detect/ruleset.ts';
 import type { RuleProblem } from '../../../src/detect/types.ts';
 import type { LogsourceMapping } from '../../../src/map/types.ts';
 import { event, load, MAPPING, ruleYaml, tempDir } from './helpers.ts';
@@ -24,9 +24,9 @@ void describe('loader problems', () => {
       rs.rules.map((r) => r.title),
       ['Good First Document'],
     );
-    assert.equal(rs.loaded, 1);
-    assert.equal(rs.rejected, 9);
-    assert.equal(rs.problems.filter((p) => p.severity === 'error').length, 9);
+    assert.equal(rs.loaded, 2, 'the good rule and the valid correlation over it');
+    assert.equal(rs.rejected, 8);
+    assert.equal(rs.problems.filter((p) => p.severity === 'error').length, 8);
     for (const p of rs.problems) assert.ok(p.reason.length > 10 && p.line !== undefined, JSON.stringify(p));
   });
 
@@ -47,12 +47,11 @@ void describe('loader problems', () => {
     assert.equal(p.line, 10);
   });
 
-  void test('multi-document files: per-document problems, correlations parsed, validated and refused', () => {
+  void test('multi-document files: per-document problems; a valid correlation loads resolved, a broken one is refused', () => {
     assert.equal(problemIn(rs.problems, 'multi_document.yml', /invalid regular expression/).line, 19);
-    const corr = problemIn(rs.problems, 'multi_document.yml', new RegExp(`^${CORRELATION_NOT_EVALUATED}$`));
-    assert.equal(corr.line, 24);
-    assert.equal(corr.ruleId, '2b1c8d6e-0007-4000-8000-000000000007');
-    assert.match(problemIn(rs.problems, 'multi_document.yml', /invalid correlation rule/).reason, /'timespan' must be a number and a unit/);
+    assert.deepEqual(rs.correlations.map((c) => [c.info.id, c.type, c.rules]), [['2b1c8d6e-0007-4000-8000-000000000007', 'event_count', ['2b1c8d6e-0005-4000-8000-000000000005']]]);
+    const broken = problemIn(rs.problems, 'multi_document.yml', /'timespan' must be a number and a unit/);
+    assert.equal(broken.ruleId, '2b1c8d6e-0008-4000-8000-000000000008');
   });
 
   void test('documents that are not rules, rules without a title, unconfigured placeholders', () => {

@@ -3,13 +3,13 @@
  * entry) → Sigma event. Field names follow the collector's syslog parser (`hostname`, `appname`,
  * `proc_id`, `msg_id`, `message`, `facility`, `priority`, `structured_data`) so a rule or a query
  * sees the same names whichever receiver delivered the line; SigmaHQ's syslog-family rules are
- * keyword searches over these values, plus sudo's `USER` (see service.ts). A message that is a
+ * keyword searches over these values, plus sudo's `USER` and sshd's `user` / `src_ip` (see service.ts). A message that is a
  * Sysmon for Linux XML event becomes a Sysmon event instead.
  */
 import type { FieldValue, MappedEvent, SigmaEvent } from '../../types.ts';
 import type { LogRecordView } from '../../../decode/types.ts';
 import { isSysmonXml, parseSysmonXml } from '../sysmon-xml.ts';
-import { serviceOf, sudoFields } from './service.ts';
+import { serviceOf, sshdFields, sudoFields } from './service.ts';
 
 export interface SyslogMessage {
   readonly hostname: string;
@@ -40,10 +40,11 @@ export function syslogEvent(msg: SyslogMessage, fileName: string, resourceHost: 
   if (msg.priority !== undefined) fields.priority = msg.priority;
   if (msg.structuredData !== undefined && msg.structuredData !== '') fields.structured_data = msg.structuredData;
   const service = serviceOf(msg.appname, msg.facility, fileName);
-  if (service === 'sudo') {
-    const sudo: Record<string, string> = {};
-    sudoFields(msg.message, sudo);
-    for (const key in sudo) if (!(key in fields)) fields[key] = sudo[key]!;
+  if (service === 'sudo' || service === 'sshd') {
+    const parsed: Record<string, string> = {};
+    if (service === 'sudo') sudoFields(msg.message, parsed);
+    else sshdFields(fields.message, parsed);
+    for (const key in parsed) if (!(key in fields)) fields[key] = parsed[key]!;
   }
   return {
     event: { fields, meta: { source: extra === undefined ? 'syslog' : 'journald', product: 'linux', service, host: resourceHost || msg.hostname } },

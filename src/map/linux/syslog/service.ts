@@ -53,3 +53,43 @@ export function sudoFields(message: string, out: Record<string, string>): void {
   }
   if (found) out.SUDO_USER = user;
 }
+
+const SSHD_AUTH = /^(Failed|Accepted) (\S+) for (invalid user )?(.*?) from (\S+) port (\d+)/;
+const SSHD_INVALID = /^Invalid user (.*?) from (\S+?)(?: port (\d+))?$/;
+const SSHD_CLOSED = /^(?:Connection closed|Disconnected) (?:by|from) (authenticating|invalid) user (.*?) (\S+) port (\d+)/;
+
+/**
+ * sshd's authentication lines → `user`, `src_ip`, `src_port`, `auth_method` and `auth_outcome`
+ * (`failure` / `success`), the fields correlation rules group and count on (brute force by source
+ * address, spraying across users). `Failed password for invalid user bob from 203.0.113.5 port 4242 ssh2`
+ * → user bob, src_ip 203.0.113.5, src_port 4242, auth_method password, auth_outcome failure,
+ * invalid_user true. Anything else: nothing.
+ */
+export function sshdFields(message: string, out: Record<string, string>): void {
+  let m = SSHD_AUTH.exec(message);
+  if (m) {
+    out.auth_outcome = m[1] === 'Failed' ? 'failure' : 'success';
+    out.auth_method = m[2]!;
+    if (m[3]) out.invalid_user = 'true';
+    out.user = m[4]!;
+    out.src_ip = m[5]!;
+    out.src_port = m[6]!;
+    return;
+  }
+  m = SSHD_INVALID.exec(message);
+  if (m) {
+    out.auth_outcome = 'failure';
+    out.invalid_user = 'true';
+    out.user = m[1]!;
+    out.src_ip = m[2]!;
+    if (m[3]) out.src_port = m[3];
+    return;
+  }
+  m = SSHD_CLOSED.exec(message);
+  if (m) {
+    if (m[1] === 'invalid') out.invalid_user = 'true';
+    out.user = m[2]!;
+    out.src_ip = m[3]!;
+    out.src_port = m[4]!;
+  }
+}
