@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { loadConfig } from '../config/load.ts';
-import { convertRuleFiles, ruleQuery } from '../convert/convert.ts';
+import { convertRuleFiles, correlationDocuments, ruleQuery } from '../convert/convert.ts';
 import { findRuleFiles } from '../detect/rules/load.ts';
 import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
 import { assertTableName } from '../hunt/reader.ts';
@@ -25,9 +25,17 @@ export function runConvert(paths: readonly string[], o: { target: string; json?:
       process.stdout.write(`${head}${ruleQuery(r, table)};\n\n`);
     }
   }
+  // Correlations are no query of their own: they run over their rules' matches (serve, eval); their rules' queries are above.
+  const correlations = correlationDocuments(files);
+  for (const c of correlations) {
+    const note = `correlation ${c.type} over ${c.rules.join(', ')}${c.groupBy.length > 0 ? ` by ${c.groupBy.join(', ')}` : ''} within ${c.timespan}: evaluated over its rules' matches by serve and eval, not translated to SQL`;
+    if (o.json === true) process.stdout.write(`${JSON.stringify({ file: c.file, id: c.id, title: c.title, translation: 'correlation', notes: [note], sql: null })}\n`);
+    else process.stdout.write(`-- ${c.title} (${c.id}) ${c.file}\n-- translation: correlation\n--   ${note}\n\n`);
+  }
   const count = (t: string): number => rules.filter((r) => r.translation === t && r.unreadable !== true).length;
   const unreadable = rules.filter((r) => r.unreadable === true).length;
   process.stderr.write(`${rules.length - unreadable} rules: ${count('exact')} exact, ${count('approximate')} approximate (prefilter only), ${count('untranslatable')} untranslatable` +
+    `${correlations.length > 0 ? `; ${correlations.length} correlation rules (not SQL: they run over their rules' matches)` : ''}` +
     `${unreadable > 0 ? `; ${unreadable} file(s) unreadable or not valid YAML` : ''}\n`);
   if (unreadable > 0) return 1;
   return count('untranslatable') > 0 ? 3 : 0;

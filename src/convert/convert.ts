@@ -52,6 +52,48 @@ export function convertRuleFiles(files: readonly string[], mapping: LogsourceMap
   return out;
 }
 
+/** A correlation document as `convert` reports it: not a query of its own (it runs over its rules' matches). */
+export interface CorrelationSummary {
+  readonly file: string;
+  readonly id: string;
+  readonly title: string;
+  readonly type: string;
+  readonly rules: readonly string[];
+  readonly groupBy: readonly string[];
+  readonly timespan: string;
+}
+
+/** The correlation documents of `files` (unreadable files are reported by convertRuleFiles). */
+export function correlationDocuments(files: readonly string[]): CorrelationSummary[] {
+  const out: CorrelationSummary[] = [];
+  const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
+  for (const file of new Set(files)) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const doc of parseAllDocuments(text)) {
+      if ('errors' in doc && doc.errors.length > 0) continue;
+      const r = doc.toJS() as Record<string, unknown> | null;
+      const c = r?.['correlation'];
+      if (r === null || typeof c !== 'object' || c === null) continue;
+      const co = c as Record<string, unknown>;
+      out.push({
+        file,
+        id: typeof r['id'] === 'string' ? r['id'] : '',
+        title: typeof r['title'] === 'string' ? r['title'] : '',
+        type: typeof co['type'] === 'string' ? co['type'] : '',
+        rules: list(co['rules']),
+        groupBy: list(co['group-by']),
+        timespan: typeof co['timespan'] === 'string' ? co['timespan'] : typeof co['timeframe'] === 'string' ? co['timeframe'] : '',
+      });
+    }
+  }
+  return out;
+}
+
 export function convertRule(file: string, r: Record<string, unknown>, mapping: LogsourceMapping): ConvertedRule {
   const id = typeof r['id'] === 'string' ? r['id'] : '';
   const title = typeof r['title'] === 'string' ? r['title'] : '';

@@ -177,4 +177,24 @@ void describe('correlation rule pack', () => {
     const fromSplit = (await evalStream(requests)).filter((l) => l.correlation).map(key).sort();
     assert.deepEqual(fromSplit, inOrder);
   });
+
+  void test('rules check loads the pack and names a correlation\'s missing rule with file and line; convert lists correlations as such', async () => {
+    const check = await run(process.execPath, [BIN, 'rules', 'check', '--json', path.join(ROOT, 'rules')]);
+    const summary = JSON.parse(check.stdout.trim().split('\n').at(-1)!) as { loaded: number; rejected: number };
+    assert.equal(summary.rejected, 0);
+    const broken = path.join(tmp, 'broken.yml');
+    fs.writeFileSync(broken, 'title: Orphan\nid: 6c1d2e3f-0000-4000-8000-00000000000a\ncorrelation:\n  type: event_count\n  rules: [no_such_rule]\n  timespan: 5m\n  condition: {gte: 3}\nlevel: high\n');
+    const bad = await run(process.execPath, [BIN, 'rules', 'check', '--json', broken]).then(() => undefined, (e: { code: number; stdout: string }) => e);
+    assert.ok(bad, 'a correlation over a missing rule is a rejected rule');
+    assert.equal(bad.code, 1);
+    const problems = (JSON.parse(bad.stdout.trim().split('\n').at(-1)!) as { problems: { file: string; line?: number; reason: string }[] }).problems;
+    assert.ok(problems.some((p) => p.file === broken && p.line === 1 && /no_such_rule/.test(p.reason)), JSON.stringify(problems));
+
+    const conv = await run(process.execPath, [BIN, 'convert', '--target', 'clickhouse', '--json', path.join(ROOT, 'rules')]).catch((e: { stdout: string }) => e);
+    const entries = conv.stdout.trim().split('\n').map((l) => JSON.parse(l) as { title: string; translation: string; sql: string | null });
+    const corr = entries.filter((e) => e.translation === 'correlation');
+    assert.equal(corr.length, 9);
+    assert.ok(corr.every((e) => e.sql === null));
+    assert.ok(corr.some((e) => e.title === 'Short-Lived Administrator Account'));
+  });
 });
