@@ -28,7 +28,12 @@ export interface GrpcServerOptions {
   tls?: ReceiverTls | undefined;
   /** Require one of these tokens on every call. */
   auth?: ReceiverAuth | undefined;
+  /** A connection without a call for this long is closed (GOAWAY). Default 5 minutes. */
+  connectionIdleMs?: number;
 }
+
+/** Calls one connection may have open at once: a collector's exporter runs num_consumers (default 10). */
+const MAX_CONCURRENT_STREAMS = 64;
 
 export function grpcCredentials(tls: ReceiverTls | undefined): grpc.ServerCredentials {
   if (tls === undefined) return grpc.ServerCredentials.createInsecure();
@@ -92,6 +97,14 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningS
     'grpc.max_receive_message_length': maxRequestBytes,
     // Responses are a few bytes; no reason to allow large ones.
     'grpc.max_send_message_length': 4 * 1024 * 1024,
+    // Connection hygiene: idle connections (a sender that connects and says nothing) are closed, dead peers
+    // are found by keepalive pings, and no connection lives forever (so load balancers can rebalance).
+    'grpc.max_connection_idle_ms': opts.connectionIdleMs ?? 5 * 60_000,
+    'grpc.max_connection_age_ms': 30 * 60_000,
+    'grpc.max_connection_age_grace_ms': 60_000,
+    'grpc.keepalive_time_ms': 2 * 60_000,
+    'grpc.keepalive_timeout_ms': 20_000,
+    'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
     ...(opts.auth ? { interceptors: [authInterceptor(createAuthCheck(opts.auth), (err) => accounting.failure(err))] } : {}),
   });
 

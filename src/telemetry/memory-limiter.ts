@@ -28,7 +28,14 @@ export function startMemoryLimiter(limitBytes: number, intervalMs = 100): Memory
   let inflight = 0;
   let inflightRequests = 0;
   const sample = (): void => {
-    rss = process.memoryUsage.rss();
+    try {
+      rss = process.memoryUsage.rss();
+    } catch (err) {
+      // Reading RSS opens /proc/self/stat: with every file descriptor taken (EMFILE) it throws. Keep the last
+      // reading and count it; a timer callback that throws would take the whole process down.
+      metrics.errors.inc({ stage: 'receive', code: (err as NodeJS.ErrnoException).code ?? 'ERR_INTERNAL' });
+      return;
+    }
     // Hysteresis: tighten above the soft limit, relax below 75 %, so the state does not flap per sample.
     over = over ? rss > limitBytes * 0.75 : rss > limitBytes * SOFT_LIMIT;
     metrics.memoryRss.set(rss);

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
+import http2 from 'node:http2';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { status } from '@grpc/grpc-js';
@@ -173,3 +175,47 @@ void describe('OTLP/gRPC receiver shutdown', () => {
     assert.notEqual(r.code, status.OK);
   });
 });
+
+void describe('OTLP/gRPC receiver: connection hygiene', () => {
+  const h = new RecordingHandler();
+  let srv: RunningServer;
+  before(async () => {
+    srv = await startGrpcServer({ listen: '127.0.0.1:0', handler: h.handler, logger: silentLogger, connectionIdleMs: 300 });
+  });
+  after(() => srv.close(1_000));
+
+  void test('a connection that opens an HTTP/2 session and sends no call is closed once idle', async () => {
+    const session = http2.connect(`http://${srv.address}`);
+    const closed = new Promise<number>((resolve) => {
+      const t0 = Date.now();
+      session.once('goaway', () => resolve(Date.now() - t0));
+      session.once('close', () => resolve(Date.now() - t0));
+    });
+    session.on('error', () => undefined);
+    const ms = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 5_000))]);
+    session.destroy();
+    assert.ok(ms >= 0, 'the server closed the idle session within 5 s');
+  });
+
+  void test('a TCP connection that never speaks is closed once idle', async () => {
+    const sock = net.connect(Number(srv.address.split(':')[1]), '127.0.0.1');
+    sock.on('error', () => undefined);
+    sock.resume();
+    const ended = await Promise.race([
+      new Promise<boolean>((resolve) => sock.once('close', () => resolve(true))),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000)),
+    ]);
+    sock.destroy();
+    assert.ok(ended, 'the server closed the silent connection within 5 s');
+  });
+
+  void test('a busy connection is not cut: calls keep working after the idle time', async () => {
+    const bytes = otlpJsonToProtobuf(sampleRequest(1, 'idle'));
+    for (let i = 0; i < 3; i++) {
+      const r = await sendGrpcExport(srv.address, bytes, { gzip: false });
+      assert.equal(r.code, status.OK, r.details);
+      await new Promise((res) => setTimeout(res, 150));
+    }
+  });
+});
+
