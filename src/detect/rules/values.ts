@@ -12,7 +12,7 @@ import { andAll, ANY_FIELD, anyOf, negate, type CostedTest, type Fact, type Keyw
 import type { FieldString } from './event-view.ts';
 import type { SigmaValue, TimeUnit } from './modifiers.ts';
 import { ModifierError } from './modifiers.ts';
-import { compileSafeRegex } from './regex.ts';
+import { compileSafeRegex, LINEAR_FROM } from './regex.ts';
 import { isAscii, runStringTest, STAR, stringTest, type Glob, type Part, type StringTest } from './sigma-string.ts';
 
 
@@ -98,10 +98,11 @@ function regex(v: Extract<SigmaValue, { t: 're' }>) {
 }
 
 /** Skips values shorter than any match (e.g. `.{1000,}`) before running the regex. */
-function regexPred(r: { regex: RegExp; minLength: number }): Pred {
+function regexPred(r: { regex: RegExp; linear: RegExp; minLength: number }): Pred {
   const re = r.regex;
+  const linear = r.linear;
   const min = r.minLength;
-  return min > 0 ? (x) => x.length >= min && re.test(x) : (x) => re.test(x);
+  return (x) => x.length >= min && (x.length < LINEAR_FROM ? re.test(x) : linear.test(x));
 }
 
 /** OR over values of one field. */

@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { compileSafeRegex, stripInlineFlags, type RegexFlag } from '../../../src/detect/rules/regex.ts';
+import { compile } from './helpers.ts';
 
 const safe = (p: string, flags: RegexFlag[] = []) => {
   const r = compileSafeRegex(p, new Set(flags));
@@ -131,5 +132,34 @@ void describe('patterns that cannot be guarded are refused', () => {
   void test('syntax errors are refused with the engine message', () => {
     const r = compileSafeRegex('a(b', new Set());
     assert.ok(!r.ok && /invalid regular expression/.test(r.reason));
+  });
+});
+
+void describe('long values run on the linear engine', () => {
+  // SigmaHQ's Invoke-Obfuscation Via Stdin: on `set x=1&&…` Irregexp stays under its backtrack fallback at
+  // every start position, and 8 KB took ~0.35 s, 32 KB ~3 s per test before long values went linear.
+  const detection = [
+    'selection:',
+    "  CommandLine|re: '(?i)(?:set).*&&\\s?set.*(?:environment|invoke|\\$\\{?input).*&&.*\"'",
+    'condition: selection',
+  ].join('\n');
+
+  void test('a 32 KB command line is decided quickly, and a match at its end is still found', () => {
+    const matches = compile(detection);
+    const padding = 'set x=1&&set y=2&&'.repeat(1820);
+    assert.ok(padding.length > 32_000);
+    assert.ok(elapsed(() => assert.equal(matches({ CommandLine: padding }), false)) < 1000);
+    assert.equal(matches({ CommandLine: `${padding}set a=b&&set c=invoke&&echo "x"` }), true);
+    assert.equal(matches({ CommandLine: 'SET a=b&&set c=Invoke&&echo "x"' }), true, 'short values, same answers');
+  });
+
+  void test('the linear and the backtracking regex accept the same strings, long or short', () => {
+    const r = compileSafeRegex('(?:set).*&&\\s?set.*(?:environment|invoke|\\$\\{?input).*&&.*"', new Set<RegexFlag>(['i']));
+    assert.ok(r.ok);
+    assert.ok(r.linear.flags.includes('l'));
+    fc.assert(fc.property(fc.array(fc.constantFrom('set ', 'x=1', '&&', ' ', 'invoke', '${input}', '"', 'environment', 'a'), { maxLength: 60 }), (parts) => {
+      const s = parts.join('');
+      assert.equal(r.linear.test(s), r.regex.test(s), s);
+    }), { numRuns: 500 });
   });
 });
