@@ -3,10 +3,12 @@
  * node:http server. Slow clients are bounded by header/request timeouts; close() stops accepting, lets
  * in-flight requests finish within the grace period, then destroys whatever connections remain.
  * With `tls` it is a node:https server (client certificates required when a client CA is given); with
- * `auth`, /v1/logs, /readyz, /metrics and extra routes need a token, /healthz stays open for probes.
+ * `auth`, /v1/logs, /readyz, /metrics and extra routes need a token, /healthz stays open for probes; under
+ * mTLS the same routes need the client certificate and /healthz does not.
  */
 import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../telemetry/logger.ts';
 import { metrics, registry } from '../telemetry/metrics.ts';
@@ -66,8 +68,12 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     minVersion: 'TLSv1.2',
     // A client that opens TCP and never finishes the handshake holds a socket only this long.
     handshakeTimeout: timeouts.headersMs,
-    ...(tls.clientCa !== undefined ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+    // mTLS: the certificate is asked for but checked per request below, so a probe without one still gets
+    // /healthz (a Docker or Kubernetes health check has no client certificate); every other route needs it.
+    ...(tls.clientCa !== undefined ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
   });
+  const needsCert = tls?.clientCa !== undefined;
+  const certified = (req: IncomingMessage): boolean => !needsCert || (req.socket as TLSSocket).authorized;
   const authCheck = opts.auth ? createAuthCheck(opts.auth) : undefined;
   const authorize = authCheck && ((req: IncomingMessage): boolean => authCheck([req.headers.authorization], [req.headers['x-api-key']]));
 
@@ -112,6 +118,12 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
+    if (path !== '/healthz' && !certified(req)) {
+      metrics.errors.inc({ stage: 'receive', code: ErrorCode.UNAUTHENTICATED });
+      const reason = (req.socket as TLSSocket).authorizationError;
+      send(res, 401, { 'content-type': 'text/plain; charset=utf-8' }, `a client certificate signed by the configured CA is required${reason ? ` (${String(reason)})` : ''}\n`, true);
+      return;
+    }
     switch (path) {
       case '/v1/logs':
         if (req.method !== 'POST') text(res, 405, 'method not allowed; use POST\n', { allow: 'POST' });
