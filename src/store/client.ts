@@ -6,12 +6,13 @@
  * libchdb binds a single data directory per process and locks it (`<dir>/status`), so the embedded
  * handle must be opened once, on the main thread, by one process; a second process gets ERR_STORE.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { ErrorCode, PipelineError } from '../errors.ts';
 import { safeUrl, type Logger } from '../telemetry/logger.ts';
+import { isProcessAlive } from '../os/process-alive.ts';
 
 /**
  * chdb types its connection against @clickhouse/client-common while @clickhouse/client ships its own
@@ -69,6 +70,16 @@ function openEmbedded(dataDir: string): ClickHouseClient {
   } catch (cause) {
     throw new PipelineError(ErrorCode.STORE, `Cannot create the embedded ClickHouse data directory ${dir}: ${(cause as Error).message}`, false, { cause });
   }
+  // libchdb reports an unwritable directory only on stderr and throws "Failed to create connection":
+  // find out first, so the message names the real cause (a read-only mount, a full disk, permissions).
+  const probe = join(dir, `.write-probe-${process.pid}`);
+  try {
+    writeFileSync(probe, 'otel-sigma');
+    unlinkSync(probe);
+  } catch (cause) {
+    throw new PipelineError(ErrorCode.STORE, `The embedded ClickHouse data directory ${dir} is not writable: ${(cause as Error).message}. ` +
+      'Give otel-sigma a writable storage.data_dir (--data-dir), or set storage.clickhouse_url to use a ClickHouse server.', false, { cause });
+  }
   try {
     // Throws synchronously when the directory is locked or another directory is already bound.
     return createClient({ connection: createChdbConnection({ path: dir }) as unknown as InjectedConnection, log: QUIET });
@@ -77,7 +88,7 @@ function openEmbedded(dataDir: string): ClickHouseClient {
     // libchdb prints "Cannot lock file <dir>/status" to stderr only; the thrown error just says
     // "Failed to create connection". The status file names the holder's PID, so ask it.
     const holder = statusFilePid(dir);
-    if (holder !== undefined && holder !== process.pid && isAlive(holder)) {
+    if (holder !== undefined && holder !== process.pid && isProcessAlive(holder)) {
       throw new PipelineError(
         ErrorCode.STORE,
         `The embedded ClickHouse data directory ${dir} is held by another otel-sigma process (pid ${holder}, e.g. a running \`otel-sigma serve\`). ` +
@@ -94,7 +105,7 @@ function openEmbedded(dataDir: string): ClickHouseClient {
 /** The live process holding the embedded data directory `dataDir`, if any. */
 export function embeddedStoreHolder(dataDir: string): number | undefined {
   const pid = statusFilePid(resolve(dataDir));
-  return pid !== undefined && isAlive(pid) ? pid : undefined;
+  return pid !== undefined && isProcessAlive(pid) ? pid : undefined;
 }
 
 /** ClickHouse writes `PID: <n>` into `<dir>/status` while it holds the directory and removes the file on close. */
@@ -107,14 +118,6 @@ function statusFilePid(dir: string): number | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
-  }
-}
 
 function handle(client: ClickHouseClient, embedded: boolean, target: string): ClickHouseHandle {
   let closing: Promise<void> | undefined;

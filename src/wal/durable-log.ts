@@ -26,6 +26,7 @@ import { ErrorCode, PipelineError } from '../errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { metrics } from '../telemetry/metrics.ts';
 import { encodeRecord, HEADER_BYTES, payloads, scanRecords } from './record.ts';
+import { isProcessAlive } from '../os/process-alive.ts';
 
 export interface DurableLogOptions {
   readonly dir: string;
@@ -466,21 +467,13 @@ function lock(dir: string, name: string): void {
   } catch {
     // no lock yet
   }
-  if (lockedHere.has(dir) || (holder !== undefined && holder !== process.pid && isAlive(holder))) {
+  if (lockedHere.has(dir) || (holder !== undefined && holder !== process.pid && isProcessAlive(holder))) {
     throw new PipelineError(ErrorCode.CONFIG, `The ${name} log ${dir} is in use by another ${lockedHere.has(dir) ? 'log of this process' : `process (pid ${holder})`}; give each otel-sigma instance its own storage.data_dir`, false);
   }
   fs.writeFileSync(file, String(process.pid));
   lockedHere.add(dir);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function syncDir(dir: string): Promise<void> {
   const fh = await fsp.open(dir, 'r');
