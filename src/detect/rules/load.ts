@@ -10,6 +10,12 @@ import { isMap, isScalar, LineCounter, Pair, parseAllDocuments, YAMLMap, type Do
 import type { RuleProblem } from '../types.ts';
 import { lineOf, scalarText, type Source } from './compile.ts';
 
+/**
+ * Larger rule files are refused before they are read: parsing YAML costs ~70× its size in memory, so a
+ * 100 MB file took a worker past 7 GB. SigmaHQ's largest file (vulnerable drivers) is 0.3 MiB.
+ */
+export const MAX_RULE_FILE_BYTES = 4 * 1024 * 1024;
+
 export interface RuleDocument {
   readonly file: string;
   /** 0-based position of the document in its file. */
@@ -59,6 +65,11 @@ export function findRuleFiles(paths: readonly string[], problems: RuleProblem[])
 export function readDocuments(file: string, problems: RuleProblem[]): { docs: RuleDocument[]; rejected: number } {
   let text: string;
   try {
+    const size = fs.statSync(file).size;
+    if (size > MAX_RULE_FILE_BYTES) {
+      problems.push({ file, reason: `rule file is ${(size / 2 ** 20).toFixed(1)} MiB, over the ${MAX_RULE_FILE_BYTES / 2 ** 20} MiB a rule file may have (SigmaHQ's largest is 0.3 MiB); split it`, severity: 'error' });
+      return { docs: [], rejected: 1 };
+    }
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     problems.push({ file, reason: `cannot read file: ${(e as Error).message}`, severity: 'error' });

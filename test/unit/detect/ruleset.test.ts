@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadRuleset } from '../../../src/detect/ruleset.ts';
+import { MAX_RULE_FILE_BYTES } from '../../../src/detect/rules/load.ts';
 import type { RuleProblem } from '../../../src/detect/types.ts';
 import type { LogsourceMapping } from '../../../src/map/types.ts';
 import { event, load, MAPPING, ruleYaml, tempDir } from './helpers.ts';
@@ -257,5 +258,20 @@ void describe('logsource routing and matches', () => {
     for (const fields of odd) assert.doesNotThrow(() => r.detector.evaluate(event(fields as Record<string, never>)));
     assert.equal(r.detector.evaluate(event({ A: 'xa', B: '10.1.1.1', C: 4 })).length, 1);
     assert.doesNotThrow(() => r.detector.evaluate({ fields: null, meta: null } as never));
+  });
+});
+
+void describe('rule file size', () => {
+  void test('a rule file over the size limit is refused before it is parsed, naming the limit; the others load', () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'good.yml'), ruleYaml('selection:\n  A: a\ncondition: selection'));
+    const huge = path.join(dir, 'huge.yml');
+    // A valid rule padded with comments past the limit: refused by size, not by content.
+    fs.writeFileSync(huge, `${ruleYaml('selection:\n  A: b\ncondition: selection', '', '00000000-0000-4000-8000-000000000009')}${'# padding\n'.repeat(MAX_RULE_FILE_BYTES / 10 + 1)}`);
+    const rs = loadRuleset({ paths: [dir], mapping: MAPPING });
+    assert.equal(rs.loaded, 1);
+    assert.equal(rs.rejected, 1);
+    const p = rs.problems.find((x) => x.file === huge);
+    assert.ok(p && p.severity === 'error' && /over the 4 MiB a rule file may have/.test(p.reason), JSON.stringify(p));
   });
 });
