@@ -125,7 +125,11 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
     stopOnFailure.unshift(() => correlate.close());
 
     let closing = false;
-    const memory = startMemoryLimiter(cfg.receiver.memory_limit_mib * 1024 * 1024);
+    const memory = startMemoryLimiter(cfg.receiver.memory_limit_mib * 1024 * 1024, 100, (used, limit) => {
+      // Dying is the only option left: exit so a supervisor restarts us (acknowledged data is in the durable logs).
+      log.fatal({ code: ErrorCode.INTERNAL, heapUsedMb: Math.round(used / 2 ** 20), heapLimitMb: Math.round(limit / 2 ** 20) }, 'The main thread is out of heap; exiting (70) so a supervisor restarts otel-sigma.');
+      process.exit(70);
+    });
     stopOnFailure.unshift(() => Promise.resolve(memory.stop()));
     const handle = async (raw: RawExport & { transport: 'grpc' | 'http' }): Promise<ExportOutcome> => {
       if (closing) throw new PipelineError(ErrorCode.SHUTTING_DOWN, 'otel-sigma is shutting down; retry against another instance', true, { retryAfterSeconds: 5 });
@@ -149,6 +153,7 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
       metrics.recordsProcessed.inc(result.stats.records - result.rejected);
       metrics.rulesEvaluated.inc(result.stats.ruleEvaluations);
       if (result.rejected > 0) metrics.recordsRejected.inc(result.rejected);
+      if (result.stats.detectionsDropped > 0) metrics.detectionsDropped.inc(result.stats.detectionsDropped);
       const { fired, commit } = await correlate.accept(result.correlationInputs, Date.now());
       await storeAndAlert(fired.length > 0 ? [...result.detections, ...fired] : result.detections);
       await commit();

@@ -9,6 +9,8 @@ import { metrics } from '../telemetry/metrics.ts';
 import type { DetectResult, DetectTask, RulesetSummary, WorkerConfig } from './task.ts';
 
 const WORKER_FILE = new URL('./worker.ts', import.meta.url).href;
+/** Old-generation ceiling of one detection worker. */
+export const WORKER_HEAP_MB = 2048;
 
 export interface PoolOptions {
   /** 0 = one per core. */
@@ -35,7 +37,9 @@ export class DetectPool {
       maxQueue: this.maxQueue,
       // A small young generation keeps each worker's RSS down: V8 otherwise grows it to ~130 MB while the
       // rule YAML is parsed and keeps it (measured: a standalone engine process 380 MB → 282 MB, same speed).
-      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+      // A worker whose heap passes maxOldGenerationSizeMb is stopped (its task fails as retryable) and replaced;
+      // the process lives on. The compiled SigmaHQ ruleset takes ~60-110 MB.
+      resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: WORKER_HEAP_MB },
       workerData: opts.worker,
     });
   }

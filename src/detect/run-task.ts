@@ -29,10 +29,27 @@ export interface TaskRunnerOptions {
   readonly mapper: StatefulRecordMapper;
   readonly maxRequestBytes: number;
   readonly correlation?: CorrelationPlan;
+  /** Most detections kept per record (the highest levels first). Default MAX_DETECTIONS_PER_RECORD. */
+  readonly maxPerRecord?: number;
+  /** Most detections kept per request. Default MAX_DETECTIONS_PER_REQUEST. */
+  readonly maxPerRequest?: number;
 }
+
+/**
+ * Bounds on what one record and one request can make, so a crafted record cannot take memory with it:
+ * one 518 KB record whose fields hold arrays of process-creation values matched 1,188 SigmaHQ rules.
+ * Real records match a handful (the regression corpus: at most 9). What is over is counted and reported
+ * in partial_success, never silently lost.
+ */
+export const MAX_DETECTIONS_PER_RECORD = 64;
+export const MAX_DETECTIONS_PER_REQUEST = 20_000;
+
+const LEVEL_RANK: Readonly<Record<string, number>> = { critical: 4, high: 3, medium: 2, low: 1, informational: 0 };
 
 export function createTaskRunner(opts: TaskRunnerOptions): (task: DetectTask) => DetectResult {
   const { detector, mapper, maxRequestBytes } = opts;
+  const perRecord = opts.maxPerRecord ?? MAX_DETECTIONS_PER_RECORD;
+  const perRequest = opts.maxPerRequest ?? MAX_DETECTIONS_PER_REQUEST;
   const plan = opts.correlation !== undefined && opts.correlation.referenced.size > 0 ? opts.correlation : undefined;
   /** The engine's own counter (rule evaluations after candidate pruning), when it keeps one. */
   const counters = detector as { readonly ruleEvaluations?: number };
@@ -45,6 +62,7 @@ export function createTaskRunner(opts: TaskRunnerOptions): (task: DetectTask) =>
     let records = 0;
     let events = 0;
     let evalErrors = 0;
+    let dropped = 0;
     const evaluate = ({ event, record }: MappedEvent): void => {
       events++;
       let matches;
@@ -55,6 +73,12 @@ export function createTaskRunner(opts: TaskRunnerOptions): (task: DetectTask) =>
         return;
       }
       if (matches.length === 0) return;
+      const room = Math.min(perRecord, perRequest - detections.length - correlationInputs.length);
+      if (matches.length > room) {
+        dropped += matches.length - Math.max(0, room);
+        if (room <= 0) return;
+        matches = [...matches].sort((a, b) => (LEVEL_RANK[b.rule.level] ?? 0) - (LEVEL_RANK[a.rule.level] ?? 0)).slice(0, room);
+      }
       if (plan === undefined) detections.push(...buildDetections(matches, event, record, now, 'stream'));
       else splitForCorrelation(plan, matches, event, record, now, 'stream', detections, correlationInputs);
     };
@@ -80,10 +104,13 @@ export function createTaskRunner(opts: TaskRunnerOptions): (task: DetectTask) =>
     return {
       ok: true,
       rejected: evalErrors,
-      errorMessage: evalErrors > 0 ? `${evalErrors} log records could not be evaluated` : '',
+      errorMessage: [
+        evalErrors > 0 ? `${evalErrors} log records could not be evaluated` : '',
+        dropped > 0 ? `${dropped} detections over the bounds (${perRecord} per record, ${perRequest} per request; highest levels kept) were not stored` : '',
+      ].filter(Boolean).join('; '),
       detections,
       correlationInputs,
-      stats: { records, events, ruleEvaluations: (counters.ruleEvaluations ?? 0) - evaluationsBefore, evalErrors },
+      stats: { records, events, ruleEvaluations: (counters.ruleEvaluations ?? 0) - evaluationsBefore, evalErrors, detectionsDropped: dropped },
     };
   };
 }

@@ -15,6 +15,8 @@ export interface DetectStats {
   readonly events: number;
   readonly ruleEvaluations: number;
   readonly evalErrors: number;
+  /** Detections over the per-record / per-request bounds (run-task.ts), not stored. */
+  readonly detectionsDropped: number;
 }
 
 export type DetectResult =

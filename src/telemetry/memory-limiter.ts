@@ -8,7 +8,12 @@
  * One request is always admitted when none is in flight: memory the process keeps without load (V8 heaps,
  * the embedded ClickHouse's caches) must slow the service down, never stop it for good.
  */
+import v8 from 'node:v8';
 import { metrics } from './metrics.ts';
+
+/** The main thread's heap this close to V8's limit is past saving: V8 would abort, and inside libchdb's
+ * signal handlers an abort left the process hanging, alive to a supervisor, answering nothing. */
+export const HEAP_EXHAUSTED = 0.95;
 
 const SOFT_LIMIT = 0.8;
 const INFLIGHT_SHARE = 0.25;
@@ -22,7 +27,12 @@ export interface MemoryLimiter {
   stop(): void;
 }
 
-export function startMemoryLimiter(limitBytes: number, intervalMs = 100): MemoryLimiter {
+/**
+ * `onHeapExhausted` is called (once) when the main thread's heap passes HEAP_EXHAUSTED of its limit: the
+ * service exits non-zero then, so a supervisor restarts it (acknowledged data is in the durable logs).
+ */
+export function startMemoryLimiter(limitBytes: number, intervalMs = 100, onHeapExhausted?: (usedBytes: number, limitBytes: number) => void, heapStats: () => { used_heap_size: number; heap_size_limit: number } = v8.getHeapStatistics): MemoryLimiter {
+  let exhausted = false;
   let rss = process.memoryUsage.rss();
   let over = false;
   let inflight = 0;
@@ -36,11 +46,18 @@ export function startMemoryLimiter(limitBytes: number, intervalMs = 100): Memory
       metrics.errors.inc({ stage: 'receive', code: (err as NodeJS.ErrnoException).code ?? 'ERR_INTERNAL' });
       return;
     }
+    if (onHeapExhausted !== undefined && !exhausted) {
+      const h = heapStats();
+      if (h.used_heap_size > h.heap_size_limit * HEAP_EXHAUSTED) {
+        exhausted = true;
+        onHeapExhausted(h.used_heap_size, h.heap_size_limit);
+      }
+    }
     // Hysteresis: tighten above the soft limit, relax below 75 %, so the state does not flap per sample.
     over = over ? rss > limitBytes * 0.75 : rss > limitBytes * SOFT_LIMIT;
     metrics.memoryRss.set(rss);
   };
-  const timer = limitBytes > 0 ? setInterval(sample, intervalMs) : undefined;
+  const timer = limitBytes > 0 || onHeapExhausted !== undefined ? setInterval(sample, intervalMs) : undefined;
   timer?.unref();
   return {
     admit(bytes, compressed) {

@@ -44,6 +44,7 @@ export const metrics = {
   alertsSent: new Counter({ name: 'otel_sigma_alerts_total', help: 'Alerts handed to Keep (or the log), by outcome.', labelNames: ['outcome'] as const, registers: [registry] }),
   memoryRss: new Gauge({ name: 'otel_sigma_memory_rss_bytes', help: 'Resident memory as the memory limiter last sampled it.', registers: [registry] }),
   memoryRefusals: new Counter({ name: 'otel_sigma_memory_limit_refusals_total', help: 'Requests refused because memory was above receiver.memory_limit_mib.', registers: [registry] }),
+  detectionsDropped: new Counter({ name: 'otel_sigma_detections_dropped_total', help: 'Detections over the per-record (64) or per-request (20,000) bounds, not stored (reported in partial_success).', registers: [registry] }),
   correlationsFired: new Counter({ name: 'otel_sigma_correlations_fired_total', help: 'Correlation windows that fired (each is a detection row).', registers: [registry] }),
   correlationGroups: new Gauge({ name: 'otel_sigma_correlation_groups', help: 'Open correlation groups held in memory.', registers: [registry] }),
   correlationPending: new Gauge({ name: 'otel_sigma_correlation_pending_events', help: 'Base-rule matches held in open correlation groups.', registers: [registry] }),

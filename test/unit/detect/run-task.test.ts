@@ -131,3 +131,35 @@ void describe('createTaskRunner', () => {
     assert.equal(next.detections.length, 5);
   });
 });
+
+void describe('detection bounds', () => {
+  // 100 generic keyword rules that all match one record; every tenth is critical.
+  const many: Record<string, string> = {};
+  for (let i = 0; i < 100; i++) {
+    const id = `00000000-0000-4000-8000-${String(1000 + i).padStart(12, '0')}`;
+    many[`r${i}.yml`] = `title: Marker ${i}\nid: ${id}\nstatus: test\nlevel: ${i % 10 === 0 ? 'critical' : 'low'}\nlogsource: {product: acme}\ndetection:\n  keywords: ['bound-marker']\n  condition: keywords\n`;
+  }
+  const crowd = load(many, { mapping });
+  const request = (n: number) => otlpJsonToProtobuf({ resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ scope: {}, logRecords: Array.from({ length: n }, (_, i) => ({ timeUnixNano: String(1_700_000_000_000_000_000n + BigInt(i)), body: { stringValue: `bound-marker ${i}` } })) }] }] });
+  const task = (n: number): DetectTask => ({ body: request(n), format: 'protobuf', encoding: 'identity', receivedAtMs: 0 });
+
+  void test('a record matching 100 rules keeps 64 detections, the critical ones first; the rest is counted and reported', () => {
+    const run = createTaskRunner({ detector: crowd.detector, mapper: createRecordMapper({ mapping }), maxRequestBytes: 1 << 20 });
+    const r = run(task(1));
+    assert.ok(r.ok);
+    assert.equal(r.detections.length, 64);
+    assert.equal(r.detections.filter((d) => d.ruleLevel === 'critical').length, 10, 'every critical match is kept');
+    assert.equal(r.stats.detectionsDropped, 36);
+    assert.match(r.errorMessage, /36 detections over the bounds \(64 per record, 20000 per request/);
+    assert.equal(r.rejected, 0, 'the record itself is evaluated, not rejected');
+  });
+
+  void test('a request stops adding detections at its bound', () => {
+    const run = createTaskRunner({ detector: crowd.detector, mapper: createRecordMapper({ mapping }), maxRequestBytes: 1 << 20, maxPerRequest: 150 });
+    const r = run(task(5));
+    assert.ok(r.ok);
+    assert.equal(r.detections.length, 150);
+    assert.equal(r.stats.detectionsDropped, 5 * 100 - 150);
+    assert.equal(r.stats.records, 5, 'every record is still decoded and evaluated');
+  });
+});

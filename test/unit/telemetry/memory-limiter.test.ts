@@ -41,3 +41,18 @@ void test('requests are admitted up to a quarter of the ceiling in flight; one i
     limiter.stop();
   }
 });
+
+void test('a main-thread heap past 95 % of its limit calls onHeapExhausted once (the service exits instead of hanging)', async () => {
+  let used = 100;
+  const calls: [number, number][] = [];
+  const limiter = startMemoryLimiter(0, 5, (u, l) => calls.push([u, l]), () => ({ used_heap_size: used, heap_size_limit: 1000 }));
+  try {
+    await new Promise((r) => setTimeout(r, 30));
+    assert.deepEqual(calls, [], 'below the mark');
+    used = 960;
+    await new Promise((r) => setTimeout(r, 30));
+    assert.deepEqual(calls, [[960, 1000]], 'once, with the figures');
+  } finally {
+    limiter.stop();
+  }
+});
