@@ -21,6 +21,8 @@ import { startGrpcServer } from './receive/grpc-server.ts';
 import { startHttpServer } from './receive/http-server.ts';
 import { waitUntilReachable, type ClickHouseHandle } from './store/client.ts';
 import { createDetectionsRoute, DETECTIONS_PATH } from './receive/detections-route.ts';
+import { COVERAGE_PATH, createCoverageRoute } from './receive/coverage-route.ts';
+import { ServiceCoverage } from './telemetry/coverage.ts';
 import { DetectionWriter } from './store/detection-writer.ts';
 import { copyLegacyRows } from './store/migrate-v2.ts';
 import { migrate } from './store/migrations.ts';
@@ -109,6 +111,10 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
     if (summary.loaded === 0) {
       throw new PipelineError(ErrorCode.RULE_LOAD, `no rules loaded (${summary.rejected} rejected) from ${cfg.rules.paths.join(', ') || 'no paths'}; nothing to detect. Check --rules.`, false);
     }
+    // coverage: rules per logsource (from the workers), events counted per logsource, kept in the data directory
+    const coverage = new ServiceCoverage({ dataDir: cfg.storage.data_dir, mappingFiles: cfg.rules.mapping_files, logger: log }, summary.coverage);
+    stopOnFailure.unshift(() => coverage.close());
+    coverage.logFamilies();
     let activeRules = summary.loaded;
     metrics.rulesLoaded.set(activeRules);
     log.info({ threads: pool.threads, maxQueue: pool.maxQueue, rules: activeRules }, 'Detection workers ready.');
@@ -149,6 +155,7 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
       const result = await pool.run({ body: raw.body, format: raw.format, encoding: raw.encoding, receivedAtMs: Date.now() });
       // Counted once, by the receiver that answers the request (receive/accounting.ts), like every refused request.
       if (!result.ok) throw new PipelineError(result.code, result.message, result.retryable);
+      coverage.counters.add(result.routed);
       metrics.recordsReceived.inc(result.stats.records);
       metrics.recordsProcessed.inc(result.stats.records - result.rejected);
       metrics.rulesEvaluated.inc(result.stats.ruleEvaluations);
@@ -184,7 +191,7 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
     stopOnFailure.unshift(() => grpc.close(0));
     // GET /api/v1/detections: read while running (the embedded store is locked to this process)
     const detectionsRoute = createDetectionsRoute({ client: ch.client, database: cfg.storage.database, table: cfg.storage.table, logger: log.child({ stage: 'store' }) });
-    const http = await startHttpServer({ listen: cfg.receiver.http_listen, maxRequestBytes: cfg.receiver.max_request_bytes, handler: handle, health, logger: log.child({ stage: 'receive', transport: 'http' }), extraRoutes: new Map([[DETECTIONS_PATH, detectionsRoute]]), ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) });
+    const http = await startHttpServer({ listen: cfg.receiver.http_listen, maxRequestBytes: cfg.receiver.max_request_bytes, handler: handle, health, logger: log.child({ stage: 'receive', transport: 'http' }), extraRoutes: new Map([[DETECTIONS_PATH, detectionsRoute], [COVERAGE_PATH, createCoverageRoute(() => coverage.report())]]), ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) });
 
     let reloading: Promise<{ ok: true; rules: number } | { ok: false; reason: string }> | undefined;
     const reload = async (): Promise<{ ok: true; rules: number } | { ok: false; reason: string }> => {
@@ -211,6 +218,8 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
       metrics.rulesLoaded.set(next.loaded);
       await old.close(); // finishes what was already queued on it
       logRulesetSummary(log, next);
+      coverage.setRules(next.coverage);
+      coverage.logFamilies();
       return { ok: true, rules: next.loaded };
     };
 
@@ -227,6 +236,7 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
         await Promise.all([grpc.close(grace), http.close(grace)]);
         await reloading?.catch(() => undefined);
         await pool.close();
+        await coverage.close(); // every result is counted: save the counters
         await correlate.close();
         stopCopy.abort();
         await copying;

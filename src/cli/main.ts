@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { addConfigFlags, flagsByName } from './config-flags.ts';
 import { runConvert } from './convert.ts';
+import { runRulesCoverage, type CoverageCliOptions } from './coverage.ts';
 import { runDetections } from './detections.ts';
 import { runEval } from './eval.ts';
 import { runHuntCommand, type HuntCliOptions } from './hunt.ts';
@@ -73,6 +74,19 @@ addConfigFlags(program.command('detections').description('show stored detections
 
 const RULE_FLAGS = ['rules', 'placeholder', 'mapping-file', 'rule-status', 'rule-min-level', 'rule-tags', 'rule-exclude-tags', 'rule-logsources', 'disable-rule'];
 const STORE_FLAGS = ['data-dir', 'clickhouse-url', 'clickhouse-user', 'clickhouse-password', 'clickhouse-password-file', 'clickhouse-ca-file', 'database', 'table', 'ttl-days', 'batch-rows'];
+addConfigFlags(rules.command('coverage').description('per logsource: rules loaded and whether its events were received (the counters serve keeps in <data_dir>/coverage.json), rules that cannot fire with the shipped agent configs, ATT&CK coverage')
+  .option('--json', 'print the report as one JSON document')
+  .option('--layer <file>', 'write an ATT&CK Navigator layer (JSON, layer format 4.5) to FILE; - prints it instead of the report')
+  .option('--svg <file>', 'write an ATT&CK heatmap (SVG) to FILE; - prints it instead of the report'), [...RULE_FLAGS, 'data-dir'])
+  .action((opts: Record<string, unknown>) => {
+    const cli: CoverageCliOptions = {
+      json: opts['json'] === true,
+      ...(typeof opts['layer'] === 'string' ? { layer: opts['layer'] } : {}),
+      ...(typeof opts['svg'] === 'string' ? { svg: opts['svg'] } : {}),
+    };
+    process.exitCode = runRulesCoverage(cli, opts['config'] as string | undefined, flagsByName(opts));
+  });
+
 const ALERT_FLAGS = ['keep-url', 'keep-api-key', 'keep-api-key-file', 'keep-ca-file', 'alert-min-level', 'environment', 'log-level'];
 
 addConfigFlags(program.command('hunt').description('run the rules over logs SigNoz already stored in ClickHouse; detections are stored with source = hunt')

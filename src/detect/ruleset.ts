@@ -6,7 +6,8 @@
  *
  * Synchronous, and never throws for bad rule files: a bad document is reported and the rest loads.
  */
-import type { LogsourceMapping } from '../map/types.ts';
+import type { LogsourceMapping, LogsourceVariant } from '../map/types.ts';
+import { FALLBACK_KEY, logsourceKey } from './rule-coverage/rule-stats.ts';
 import { compileDetection, RuleError, RuleFields, scalarText } from './rules/compile.ts';
 import { SigmaDetector, variantsFor, type CompiledRule, type RuleCost } from './rules/detector.ts';
 import { documentKind, logsourceCovers, readFilter, readRuleInfo, type FilterDefinition } from './rules/documents.ts';
@@ -33,10 +34,12 @@ export interface RulesetOptions {
   readonly prefilter?: boolean;
   /** Time each rule's test (see SigmaDetector.ruleCosts); for `rules check --profile`, not for serving. */
   readonly profile?: boolean;
+  /** Count the events routed to each logsource (SigmaDetector.takeRouted; default on). false: the bench's baseline. */
+  readonly countRoutes?: boolean;
 }
 
 export interface Ruleset {
-  readonly detector: Detector & { ruleCosts(): RuleCost[] };
+  readonly detector: Detector & { ruleCosts(): RuleCost[]; takeRouted(): Record<string, number> | undefined };
   /** Detection rules that loaded and are active. */
   readonly rules: readonly RuleInfo[];
   /** Correlation rules that loaded, resolved (references are rule ids) and in dependency order. */
@@ -133,8 +136,11 @@ export function loadRuleset(opts: RulesetOptions): Ruleset {
     const rule: CompiledRule = { info: r.info, fields: r.fields.names, test: r.test.test, probes: r.probes, witness: r.test.witness };
     return { rule, variants };
   });
+  // Routing keys for the coverage counters: a variant counts for its logsource, the fallback for the unmapped rules.
+  const labels = new Map<LogsourceVariant, string>(opts.mapping.entries.flatMap((e) => e.variants.map((v) => [v, logsourceKey(e)] as const)));
+  labels.set(opts.mapping.fallback, FALLBACK_KEY);
   return {
-    detector: new SigmaDetector(placed, { prefilter: opts.prefilter ?? true, profile: opts.profile ?? false }),
+    detector: new SigmaDetector(placed, { prefilter: opts.prefilter ?? true, profile: opts.profile ?? false, ...(opts.countRoutes !== false && { routeLabel: (v: LogsourceVariant) => labels.get(v) }) }),
     rules: rules.map((r) => r.info),
     correlations: resolved,
     problems,

@@ -98,11 +98,14 @@ export function createTaskRunner(opts: TaskRunnerOptions): (task: DetectTask) =>
     } catch (err) {
       // A malformed request is refused whole (the collector drops it as a permanent error); detections
       // of the records decoded before the fault are discarded with it.
+      detector.takeRouted?.(); // the request is refused whole: its events do not count as received either
       if (isPipelineError(err)) return { ok: false, code: err.code, message: err.message, retryable: err.retryable };
       return { ok: false, code: ErrorCode.WORKER, message: `worker failed: ${(err as Error).message}`, retryable: false };
     }
+    const routed = detector.takeRouted?.();
     return {
       ok: true,
+      ...(routed !== undefined ? { routed } : {}),
       rejected: evalErrors,
       errorMessage: [
         evalErrors > 0 ? `${evalErrors} log records could not be evaluated` : '',

@@ -5,6 +5,7 @@ import type { CorrelationInput, CorrelationRule } from './correlation/types.ts';
 import type { Detection } from './detection.ts';
 import type { RuleSelection } from './ruleset.ts';
 import type { RuleProblem } from './types.ts';
+import type { RuleCoverage } from './rule-coverage/rule-stats.ts';
 
 export interface DetectTask extends RawExport {
   readonly receivedAtMs: number;
@@ -28,6 +29,8 @@ export type DetectResult =
     /** Matches of rules that correlation rules reference, for the process's one correlation stage. */
     readonly correlationInputs: CorrelationInput[];
     readonly stats: DetectStats;
+    /** Events routed to each logsource's rules (routing key `product/category/service` → count), for the coverage counters. */
+    readonly routed?: Readonly<Record<string, number>>;
   }
   | { readonly ok: false; readonly code: ErrorCode; readonly message: string; readonly retryable: boolean };
 
@@ -51,6 +54,8 @@ export interface RulesetSummary {
   readonly errorCount: number;
   /** The correlation rules that loaded, resolved against the loaded rules: the main thread's correlation stage runs them. */
   readonly correlations: readonly CorrelationRule[];
+  /** Rules per logsource and their ATT&CK tags (one entry per logsource), for the coverage report. */
+  readonly coverage: RuleCoverage;
 }
 
 export const SUMMARY_MAX_ERRORS = 50;

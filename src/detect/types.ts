@@ -45,4 +45,6 @@ export interface RuleMatch {
 export interface Detector {
   readonly ruleCount: number;
   evaluate(event: SigmaEvent): RuleMatch[];
+  /** Events routed to each logsource's rules (routing key → count) since the last call; undefined when none. */
+  takeRouted?(): Record<string, number> | undefined;
 }

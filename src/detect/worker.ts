@@ -10,6 +10,7 @@ import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
 import { createRecordMapper } from '../map/map-records.ts';
 import { loadRuleset } from './ruleset.ts';
 import { correlationPlan } from './correlation-plan.ts';
+import { summarizeRules } from './rule-coverage/rule-stats.ts';
 import { createTaskRunner } from './run-task.ts';
 import { SUMMARY_MAX_ERRORS, type DetectResult, type DetectTask, type RulesetSummary, type WorkerConfig } from './task.ts';
 
@@ -26,6 +27,7 @@ const summary: RulesetSummary = {
   errors: errors.slice(0, SUMMARY_MAX_ERRORS),
   errorCount: errors.length,
   correlations: ruleset.correlations,
+  coverage: summarizeRules(ruleset.rules, mapping),
 };
 const mapper = createRecordMapper({ mapping });
 collectCompileGarbage();

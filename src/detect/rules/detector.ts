@@ -7,6 +7,9 @@
  * (EventID first, then Channel, then @source, …), so an event costs one map lookup per index
  * key and only meets the rules of its own logsource. A rule reachable through several routes is
  * reported once per event (a stamp per rule, no per-event set).
+ *
+ * Coverage: each route carries the counter of its logsource (labelled by `routeLabel`); an event that
+ * passes a route's `when` bumps it once (a stamp again), and `takeRouted()` hands the counts over.
  */
 import type { LogsourceMapping, LogsourceVariant, SigmaEvent } from '../../map/types.ts';
 import type { Detector, RuleInfo, RuleMatch } from '../types.ts';
@@ -31,6 +34,16 @@ export interface DetectorOptions {
   readonly prefilter?: boolean;
   /** Time every rule test (for `rules check --profile`); costs two clock reads per evaluation. */
   readonly profile?: boolean;
+  /** The counter key of a variant's logsource (see takeRouted); unlabelled routes are not counted. */
+  readonly routeLabel?: (variant: LogsourceVariant) => string | undefined;
+}
+
+/** Events routed to one logsource's rules since the last takeRouted(). */
+interface RouteCounter {
+  readonly key: string;
+  /** Evaluation stamp of the last event counted (an event through two variants of one logsource counts once). */
+  stamp: number;
+  events: number;
 }
 
 /** What one rule cost over the events evaluated so far (profile mode). */
@@ -70,6 +83,7 @@ interface Route {
   readonly rules: RouteRule[];
   stamp: number;
   prefilter: RoutePrefilter | null;
+  readonly counter: RouteCounter | null;
 }
 
 interface RouteIndex {
@@ -93,11 +107,22 @@ export class SigmaDetector implements Detector {
   readonly #states: RuleState[] = [];
   readonly #profile: boolean;
   readonly #keywords = new KeywordIndex();
+  readonly #counters: RouteCounter[];
+  /** Counters bumped since the last takeRouted() (each once). */
+  readonly #touched: RouteCounter[] = [];
   #stamp = 0;
 
   constructor(placed: readonly { rule: CompiledRule; variants: readonly LogsourceVariant[] }[], opts: DetectorOptions = {}) {
     const slots = new FieldSlots();
     const routes = new Map<LogsourceVariant, Route>();
+    const counters = new Map<string, RouteCounter>();
+    const counterFor = (variant: LogsourceVariant): RouteCounter | null => {
+      const key = opts.routeLabel?.(variant);
+      if (key === undefined) return null;
+      let c = counters.get(key);
+      if (c === undefined) counters.set(key, (c = { key, stamp: 0, events: 0 }));
+      return c;
+    };
     const predicateFor = (key: string, values: readonly (string | number)[]): Predicate => ({
       meta: key.startsWith('@') ? key.slice(1) : null,
       slot: key.startsWith('@') ? -1 : slots.slot(key),
@@ -109,7 +134,7 @@ export class SigmaDetector implements Detector {
       for (const variant of variants) {
         let route = routes.get(variant);
         if (!route) {
-          route = { when: Object.entries(variant.when).map(([k, vs]) => predicateFor(k, vs)), rules: [], stamp: 0, prefilter: null };
+          route = { when: Object.entries(variant.when).map(([k, vs]) => predicateFor(k, vs)), rules: [], stamp: 0, prefilter: null, counter: counterFor(variant) };
           routes.set(variant, route);
         }
         const rename = variant.rename ?? {};
@@ -117,6 +142,7 @@ export class SigmaDetector implements Detector {
       }
     }
     this.ruleCount = placed.length;
+    this.#counters = [...counters.values()];
     this.#profile = opts.profile === true;
     if (opts.prefilter !== false) {
       const cache = new SubstringCache();
@@ -183,6 +209,7 @@ export class SigmaDetector implements Detector {
         route.prefilter?.clear();
         for (const rr of route.rules) rr.state.stamp = 0;
       }
+      for (const c of this.#counters) c.stamp = 0;
       this.#stamp = 1;
     }
     return this.#stamp;
@@ -201,6 +228,11 @@ export class SigmaDetector implements Detector {
       const v = this.#predicateValue(p);
       if (v === undefined) return;
       if (typeof v === 'string' ? !p.values.has(v) : !v.some((x) => p.values.has(x))) return;
+    }
+    const c = route.counter;
+    if (c !== null && c.stamp !== stamp) {
+      c.stamp = stamp;
+      if (c.events++ === 0) this.#touched.push(c);
     }
     const pf = route.prefilter;
     if (pf) {
@@ -231,6 +263,22 @@ export class SigmaDetector implements Detector {
       st.stamp = stamp;
       out.push({ rule: st.rule.info, matched: this.#matched(rr) });
     }
+  }
+
+  /**
+   * Events routed to each logsource's rules since the last call (routing key → events; undefined when
+   * none), and the counters start again from zero. Routed means the event matched the logsource's
+   * mapping, whether or not a rule then matched.
+   */
+  takeRouted(): Record<string, number> | undefined {
+    if (this.#touched.length === 0) return undefined;
+    const out: Record<string, number> = {};
+    for (const c of this.#touched) {
+      out[c.key] = c.events;
+      c.events = 0;
+    }
+    this.#touched.length = 0;
+    return out;
   }
 
   /** Per-rule cost so far, most expensive first (all zero unless built with `profile: true`). */
