@@ -13,6 +13,7 @@ import type { Detection } from '../detect/detection.ts';
 import { splitForCorrelation } from '../detect/run-task.ts';
 import { CorrelationStage } from '../correlate/stage.ts';
 import { createRecordMapper } from '../map/map-records.ts';
+import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
 import { rulesetFromConfig } from '../config/from-config.ts';
 import { assertRulePaths } from '../config/rule-paths.ts';
 
@@ -20,6 +21,8 @@ export async function runEval(files: readonly string[], configFile: string | und
   const cfg = loadConfig({ file: configFile, env: process.env, flags });
   assertRulePaths(cfg.rules.paths);
   const rs = rulesetFromConfig(cfg);
+  // The mapping files' product rules name appliance events as serve's workers do.
+  const mapping = loadLogsourceMapping({ overrideFiles: cfg.rules.mapping_files });
   for (const p of rs.problems) if (p.severity === 'error') process.stderr.write(`rule error: ${p.file}${p.line !== undefined ? `:${p.line}` : ''}: ${p.reason}\n`);
   process.stderr.write(`${rs.loaded} rules loaded, ${rs.rejected} rejected\n`);
   const plan = correlationPlan(rs.correlations);
@@ -44,7 +47,7 @@ export async function runEval(files: readonly string[], configFile: string | und
       failed++;
       continue;
     }
-    const mapper = createRecordMapper();
+    const mapper = createRecordMapper({ mapping });
     const now = Date.now();
     const inputs: CorrelationInput[] = [];
     for (const { event, record } of [...mapper.map(records), ...mapper.flush()]) {

@@ -3,6 +3,7 @@ import { loadConfig } from '../config/load.ts';
 import { loadRuleset, type RuleCost, type Ruleset } from '../detect/ruleset.ts';
 import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
 import { createRecordMapper } from '../map/map-records.ts';
+import type { LogsourceMapping } from '../map/types.ts';
 import { readRequests } from './eval.ts';
 import { selectionFromConfig } from '../config/from-config.ts';
 import { assertRulePaths } from '../config/rule-paths.ts';
@@ -18,9 +19,10 @@ export function runRulesCheck(paths: readonly string[], json: boolean, configFil
   const cfg = loadConfig({ file: configFile, env: process.env, flags });
   assertRulePaths(paths, 'rules check PATH');
   const t0 = performance.now();
+  const mapping = loadLogsourceMapping({ overrideFiles: cfg.rules.mapping_files });
   const rs = loadRuleset({
     paths,
-    mapping: loadLogsourceMapping({ overrideFiles: cfg.rules.mapping_files }),
+    mapping,
     placeholders: cfg.rules.placeholders,
     select: selectionFromConfig(cfg),
     profile: profile !== undefined,
@@ -33,7 +35,7 @@ export function runRulesCheck(paths: readonly string[], json: boolean, configFil
     severity: p.severity,
     reason: p.reason,
   }));
-  const prof = profile ? profileRules(rs, profile) : undefined;
+  const prof = profile ? profileRules(rs, profile, mapping) : undefined;
   if (!json) {
     for (const p of problems) process.stdout.write(`${p.severity === 'error' ? 'error' : 'warning'}: ${p.file}${p.line !== undefined ? `:${p.line}` : ''}: ${p.reason}\n`);
     if (prof) {
@@ -60,8 +62,8 @@ export function runRulesCheck(paths: readonly string[], json: boolean, configFil
 }
 
 /** Evaluates the files' events through the whole ruleset (decode → map → detect, as `eval`) and ranks the rules by time spent in their tests. */
-function profileRules(rs: Ruleset, opts: ProfileOptions): { events: number; ms: number; evaluations: number; top: RuleCost[] } {
-  const mapper = createRecordMapper();
+function profileRules(rs: Ruleset, opts: ProfileOptions, mapping: LogsourceMapping): { events: number; ms: number; evaluations: number; top: RuleCost[] } {
+  const mapper = createRecordMapper({ mapping });
   const events = opts.events.flatMap((f) => [...mapper.map(readRequests(f)), ...mapper.flush()]);
   const t0 = performance.now();
   for (const { event } of events) rs.detector.evaluate(event);

@@ -4,14 +4,15 @@
  * module so the product needs nothing else at run time; user override files come after and replace
  * shipped entries with the same key or add new ones. Files are validated strictly; errors name the
  * file and the key. Entries for the same key in two shipped files are merged (their variants joined):
- * one logsource can arrive from several sources.
+ * one logsource can arrive from several sources. `products:` rules (attribute values → product, e.g.
+ * `device.vendor: [Cisco]` → cisco) are collected user files first, then shipped ones.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ErrorCode, PipelineError } from '../errors.ts';
-import type { LogsourceEntry, LogsourceMapping, LogsourceVariant } from './types.ts';
+import type { LogsourceEntry, LogsourceMapping, LogsourceVariant, ProductRule } from './types.ts';
 
 export const SHIPPED_LOGSOURCE_DIR = join(import.meta.dirname, 'logsources');
 
@@ -25,7 +26,12 @@ const Key = z.string().min(1).optional();
 const Entry = z
   .strictObject({ product: Key, category: Key, service: Key, variants: z.array(Variant).min(1, 'needs at least one variant') })
   .refine((e) => e.product !== undefined || e.category !== undefined || e.service !== undefined, 'needs product, category or service');
-const MappingFile = z.strictObject({ entries: z.array(Entry).default([]), fallback: z.strictObject({ when: When }).optional() });
+const Product = z.strictObject({ product: z.string().min(1), when: When });
+const MappingFile = z.strictObject({
+  entries: z.array(Entry).default([]),
+  fallback: z.strictObject({ when: When }).optional(),
+  products: z.array(Product).default([]),
+});
 type MappingFile = z.infer<typeof MappingFile>;
 
 export interface LoadLogsourceOptions {
@@ -40,6 +46,8 @@ export function loadLogsourceMapping(opts: LoadLogsourceOptions = {}): Logsource
   const entries = new Map<string, LogsourceEntry>();
   let fallback: LogsourceVariant | undefined;
   let fallbackFile = '';
+  const shippedProducts: ProductRule[] = [];
+  const userProducts: ProductRule[] = [];
 
   const shipped = readdirSync(dir)
     .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
@@ -57,17 +65,20 @@ export function loadLogsourceMapping(opts: LoadLogsourceOptions = {}): Logsource
       fallback = parsed.fallback;
       fallbackFile = file;
     }
+    shippedProducts.push(...parsed.products);
   }
   for (const file of opts.overrideFiles ?? []) {
     const parsed = readMappingFile(file);
     for (const e of parsed.entries) entries.set(entryKey(e), e);
     if (parsed.fallback !== undefined) fallback = parsed.fallback;
+    userProducts.push(...parsed.products);
   }
-  return { entries: [...entries.values()], fallback: fallback ?? DEFAULT_FALLBACK };
+  const products = [...userProducts, ...shippedProducts];
+  return { entries: [...entries.values()], fallback: fallback ?? DEFAULT_FALLBACK, ...(products.length > 0 && { products }) };
 }
 
 /** Reads and validates one mapping file; duplicate keys inside one file are an error. */
-export function readMappingFile(file: string): { entries: LogsourceEntry[]; fallback: LogsourceVariant | undefined } {
+export function readMappingFile(file: string): { entries: LogsourceEntry[]; fallback: LogsourceVariant | undefined; products: ProductRule[] } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -89,7 +100,7 @@ export function readMappingFile(file: string): { entries: LogsourceEntry[]; fall
     if (first !== undefined) throw configError(file, `entries[${i}] ${showKey(e)}`, `same key as entries[${first}]`);
     seen.set(key, i);
   });
-  return { entries: result.data.entries.map(toEntry), fallback: result.data.fallback };
+  return { entries: result.data.entries.map(toEntry), fallback: result.data.fallback, products: result.data.products };
 }
 
 function toEntry(e: MappingFile['entries'][number]): LogsourceEntry {

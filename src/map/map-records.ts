@@ -2,9 +2,12 @@
  * Decoded records → Sigma events. Each record goes to the first mapper that claims it: Windows (any
  * windowseventlog shape), then the Linux mapper (auditd, syslog, journald, Sysmon for Linux; stateful,
  * so it sees the batch's remaining records together), then the generic flattener for the rest.
+ * Syslog, journald and generic events then get their product from the mapping's product rules or an
+ * appliance log format (appliance/identify.ts): a router's syslog line is a `cisco` event, not `linux`.
  * Events of one batch come out grouped by mapper, not in record order.
  */
 import type { LogRecordView } from '../decode/types.ts';
+import { createProductIdentifier } from './appliance/identify.ts';
 import { mapGenericRecord } from './generic/generic-event.ts';
 import { loadLogsourceMapping } from './logsource-mapping.ts';
 import type { LogsourceMapping, MappedEvent, RecordMapper } from './types.ts';
@@ -32,8 +35,11 @@ export interface StatefulRecordMapper extends RecordMapper {
 }
 
 export function createRecordMapper(opts: RecordMapperOptions = {}): StatefulRecordMapper {
-  const serviceOf = windowsServiceTable(opts.mapping ?? loadLogsourceMapping());
+  const mapping = opts.mapping ?? loadLogsourceMapping();
+  const serviceOf = windowsServiceTable(mapping);
   const linux = createLinuxMapper();
+  // Syslog, journald and generic events from network appliances get the appliance's product.
+  const identify = createProductIdentifier(mapping.products);
   const mapOne = (record: LogRecordView): MappedEvent | null => {
     let event;
     try {
@@ -48,7 +54,8 @@ export function createRecordMapper(opts: RecordMapperOptions = {}): StatefulReco
     if (rest.length === 0) return [];
     const linuxOut = linux.mapBatch(rest);
     const events = linuxOut.events;
-    for (const record of linuxOut.unhandled) events.push({ event: mapGenericRecord(record), record });
+    for (let i = 0; i < events.length; i++) events[i] = identify(events[i]!);
+    for (const record of linuxOut.unhandled) events.push(identify({ event: mapGenericRecord(record), record }));
     return events;
   };
   return {

@@ -43,8 +43,20 @@ export interface LogsourceEntry {
   readonly variants: readonly LogsourceVariant[];
 }
 
+/**
+ * Names the product of the events that carry given values (a mapping file's `products:`), e.g. resource
+ * attribute `device.vendor: Cisco` → `cisco`. Read for syslog, journald and generic events only.
+ */
+export interface ProductRule {
+  readonly product: string;
+  /** Every key must match: log attribute, else resource attribute, else event field (`@x`: event.meta.x) → allowed values (as in LogsourceVariant). */
+  readonly when: Readonly<Record<string, readonly (string | number)[]>>;
+}
+
 export interface LogsourceMapping {
   readonly entries: readonly LogsourceEntry[];
+  /** Product rules, user files first; tried before the appliance log formats (src/map/appliance/). */
+  readonly products?: readonly ProductRule[];
   /**
    * Used for rules whose logsource has no entry: they see events whose meta matches this
    * (by default the generic, flattened events), and `rules check` reports them.
