@@ -52,6 +52,8 @@ export interface RulesetSummary {
   /** The first error problems (at most SUMMARY_MAX_ERRORS); `errorCount` has them all. */
   readonly errors: readonly RuleProblem[];
   readonly errorCount: number;
+  /** Heap (and typed arrays) one worker holds with the ruleset compiled, MiB. */
+  readonly workerHeapMb?: number;
   /** The correlation rules that loaded, resolved against the loaded rules: the main thread's correlation stage runs them. */
   readonly correlations: readonly CorrelationRule[];
   /** Rules per logsource and their ATT&CK tags (one entry per logsource), for the coverage report. */

@@ -32,9 +32,13 @@ const summary: RulesetSummary = {
 const mapper = createRecordMapper({ mapping });
 collectCompileGarbage();
 
+/** What this worker holds once compiled: its heap plus the automata's typed arrays (external memory). */
+const heap = v8.getHeapStatistics();
+const workerHeapMb = Math.round((heap.used_heap_size + heap.external_memory) / 2 ** 20);
+
 /** Called once per worker at warm-up (piscina named task). */
 export function describe(): RulesetSummary {
-  return summary;
+  return { ...summary, workerHeapMb };
 }
 
 const run = createTaskRunner({ detector: ruleset.detector, mapper, maxRequestBytes: cfg.maxRequestBytes, correlation: correlationPlan(ruleset.correlations) });
