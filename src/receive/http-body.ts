@@ -6,11 +6,35 @@
 import type { IncomingMessage } from 'node:http';
 import { ErrorCode, PipelineError } from '../errors.ts';
 
+/**
+ * Bytes of request bodies being received, across every connection. Each body is bounded by the request
+ * limit, but uploads that stall half-way (60 of them held 3.7 GB) are bounded only by this: past it a body
+ * is refused with a retryable 429, and its bytes are given back the moment it ends, fails or is dropped.
+ */
+export class BodyBudget {
+  readonly maxBytes: number;
+  #used = 0;
+  constructor(maxBytes: number) {
+    this.maxBytes = maxBytes;
+  }
+  get used(): number {
+    return this.#used;
+  }
+  take(n: number): boolean {
+    if (this.#used + n > this.maxBytes) return false;
+    this.#used += n;
+    return true;
+  }
+  give(n: number): void {
+    this.#used -= n;
+  }
+}
+
 const tooLarge = (maxBytes: number): PipelineError =>
   new PipelineError(ErrorCode.TOO_LARGE, `request body exceeds the ${maxBytes}-byte limit`, false);
 
 /** Resolves with the body, or null when the client went away before sending all of it. */
-export function readLimitedBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | null> {
+export function readLimitedBody(req: IncomingMessage, maxBytes: number, budget?: BodyBudget): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > maxBytes) {
@@ -20,12 +44,20 @@ export function readLimitedBody(req: IncomingMessage, maxBytes: number): Promise
     const chunks: Buffer[] = [];
     let size = 0;
     const cleanup = (): void => {
+      budget?.give(size);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('close', onClose);
       req.off('error', onClose);
     };
     const onData = (chunk: Buffer): void => {
+      if (budget !== undefined && !budget.take(chunk.length)) {
+        cleanup();
+        chunks.length = 0;
+        req.pause();
+        reject(new PipelineError(ErrorCode.BACKPRESSURE, `request bodies being received hold the ${budget.maxBytes}-byte budget; retry later`, true, { retryAfterSeconds: 1 }));
+        return;
+      }
       size += chunk.length;
       if (size > maxBytes) {
         cleanup();

@@ -12,7 +12,7 @@ import { ErrorCode, PipelineError, isPipelineError, toGrpcStatus, toHttpStatus }
 import type { Accounting } from './accounting.ts';
 import { unauthenticated } from './auth.ts';
 import { retryAfterSeconds } from './accounting.ts';
-import { readLimitedBody } from './http-body.ts';
+import { readLimitedBody, type BodyBudget } from './http-body.ts';
 import { encodeRpcStatus, encodeRpcStatusJson } from './rpc-status.ts';
 import type { ExportHandler } from './types.ts';
 
@@ -43,6 +43,8 @@ export interface ExportRouteOptions {
   isClosing(): boolean;
   /** False → 401 before anything else is looked at. Absent = no authentication. */
   authorize?: ((req: IncomingMessage) => boolean) | undefined;
+  /** Shared by every body being received (see BodyBudget). */
+  bodyBudget?: BodyBudget;
 }
 
 export function createExportRoute(o: ExportRouteOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
@@ -86,7 +88,7 @@ export function createExportRoute(o: ExportRouteOptions): (req: IncomingMessage,
     }
     let body: Buffer | null;
     try {
-      body = await readLimitedBody(req, o.maxRequestBytes);
+      body = await readLimitedBody(req, o.maxRequestBytes, o.bodyBudget);
     } catch (err) {
       // The rest of the body is never read: answer now and drop the connection.
       fail(res, err, format, true);

@@ -16,6 +16,7 @@ import { createAccounting } from './accounting.ts';
 import { createAuthCheck, UNAUTHENTICATED_MESSAGE, type ReceiverAuth, type ReceiverTls } from './auth.ts';
 import { ErrorCode } from '../errors.ts';
 import { createExportRoute, type Send } from './http-export.ts';
+import { BodyBudget } from './http-body.ts';
 import { DEFAULT_MAX_REQUEST_BYTES, splitHostPort, unbracket } from './listen.ts';
 import type { ExportHandler, HealthSource, RunningServer } from './types.ts';
 
@@ -46,6 +47,8 @@ export interface HttpServerOptions {
   tls?: ReceiverTls | undefined;
   /** Require one of these tokens (see the file comment for which paths). */
   auth?: ReceiverAuth | undefined;
+  /** Bytes of request bodies received at once, across connections. Default 4 × maxRequestBytes, at least 256 MiB. */
+  bodyBudgetBytes?: number;
 }
 
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningServer> {
@@ -87,8 +90,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   const text = (res: ServerResponse, status: number, body: string, headers: OutgoingHttpHeaders = {}): void =>
     send(res, status, { 'content-type': 'text/plain; charset=utf-8', ...headers }, body);
 
+  const maxRequestBytes = opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const exportRoute = createExportRoute({
-    maxRequestBytes: opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+    maxRequestBytes,
+    bodyBudget: new BodyBudget(opts.bodyBudgetBytes ?? Math.max(4 * maxRequestBytes, 256 * 1024 * 1024)),
     handler: opts.handler,
     accounting: createAccounting('http', opts.logger),
     send,

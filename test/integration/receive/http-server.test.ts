@@ -255,6 +255,44 @@ void describe('OTLP/HTTP receiver: slow clients and shutdown', () => {
     }
   });
 
+  void test('stalled uploads hold at most the body budget: past it a body gets a retryable 429, and what a dropped upload held is given back', async () => {
+    const h = new RecordingHandler();
+    const srv = await startHttpServer({
+      listen: '127.0.0.1:0', handler: h.handler, health, logger: silentLogger, maxRequestBytes: 1024 * 1024, bodyBudgetBytes: 2 * 1024 * 1024,
+      timeouts: { headersMs: 5_000, requestMs: 30_000, keepAliveMs: 1_000 },
+    });
+    const sockets: net.Socket[] = [];
+    try {
+      const [host, port] = [srv.address.split(':')[0]!, Number(srv.address.split(':')[1])];
+      // Each stalls after 900 KiB of a declared 1 MiB body.
+      const stall = (): Promise<{ socket: net.Socket; answer: Promise<string> }> => new Promise((resolve) => {
+        let data = '';
+        const s = net.connect(port, host, () => {
+          s.write('POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 1048576\r\n\r\n');
+          s.write(Buffer.alloc(900 * 1024, 0x0a), () => resolve({ socket: s, answer: new Promise((r) => { s.on('close', () => r(data)); setTimeout(() => r(data), 1_500).unref(); }) }));
+        });
+        s.on('data', (d) => (data += d.toString()));
+        s.on('error', () => undefined);
+        sockets.push(s);
+      });
+      const a = await stall();
+      const b = await stall();
+      const c = await stall();
+      // Two stalled bodies fit the 2 MiB budget; the third crosses it and is answered at once.
+      assert.match(await c.answer, /^HTTP\/1\.1 429/);
+      assert.match(await c.answer, /retry-after: 1/i);
+      // Dropping a stalled upload gives its bytes back: a normal request goes through again.
+      a.socket.destroy();
+      b.socket.destroy();
+      await new Promise((r) => setTimeout(r, 100));
+      const ok = await sendHttpExport(srv.address, otlpJsonToProtobuf(sampleRequest(2)), {});
+      assert.equal(ok.status, 200);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await srv.close(100);
+    }
+  });
+
   void test('close() lets an in-flight request finish, refuses new connections, and is safe to call twice', async () => {
     const h = new RecordingHandler();
     let release!: () => void;
