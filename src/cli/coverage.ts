@@ -1,7 +1,7 @@
 /**
  * `otel-sigma rules coverage [--rules DIR]... [--json] [--layer FILE] [--svg FILE]`: what the rules can see,
  * offline. Loads the rules as `serve` would (same configuration), reads the event counters a `serve` on the
- * same data directory keeps (<data_dir>/coverage.json, saved every 30 s and at shutdown; readable while it
+ * same data directory keeps (<data_dir>/coverage.json, saved every 2 s when it changed and at shutdown; readable while it
  * runs) and the shipped agent configs, and prints the coverage report: as a table, or one JSON document.
  */
 import fs from 'node:fs';

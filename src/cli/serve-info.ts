@@ -6,6 +6,7 @@
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isProcessAlive } from '../os/process-alive.ts';
 
 export interface ServeInfo {
   readonly pid: number;
@@ -58,13 +59,4 @@ export function readServeInfo(dataDir: string, alive: (pid: number) => boolean =
     table: typeof r.table === 'string' ? r.table : '',
     startedAt: typeof r.startedAt === 'string' ? r.startedAt : '',
   };
-}
-
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
-  }
 }

@@ -14,7 +14,7 @@ import type { CoverageCounts } from '../detect/rule-coverage/report.ts';
 import type { Logger } from './logger.ts';
 
 export const COVERAGE_FILE = 'coverage.json';
-export const COVERAGE_SAVE_INTERVAL_MS = 30_000;
+export const COVERAGE_SAVE_INTERVAL_MS = 2_000;
 
 const Iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO date-time');
 const CountsFile = z.object({
