@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { AnyValue, LogRecordView } from '../decode/types.ts';
 import type { SigmaEvent } from '../map/types.ts';
 import type { DetectedEvent, Detection, DetectionSource } from './detection.ts';
-import type { RuleMatch } from './types.ts';
+import type { RuleInfo, RuleMatch } from './types.ts';
 
 export function buildDetections(matches: readonly RuleMatch[], event: SigmaEvent, rec: LogRecordView, detectedAtMs: number, source: DetectionSource): Detection[] {
   if (matches.length === 0) return [];
@@ -13,18 +13,7 @@ export function buildDetections(matches: readonly RuleMatch[], event: SigmaEvent
     return {
       eventTimeNs: detected.timeNs,
       detectedAtMs,
-      ruleId: r.id,
-      ruleTitle: r.title,
-      ruleLevel: r.level,
-      ruleStatus: r.status,
-      ruleTags: r.tags,
-      ruleDescription: r.description,
-      ruleReferences: r.references,
-      ruleFalsePositives: r.falsepositives,
-      ruleAuthor: r.author,
-      product: r.logsource.product,
-      category: r.logsource.category,
-      service: r.logsource.service,
+      ...ruleColumns(r),
       host: detected.host,
       matched: m.matched,
       event: detected,
@@ -32,6 +21,24 @@ export function buildDetections(matches: readonly RuleMatch[], event: SigmaEvent
       source,
     };
   });
+}
+
+/** The rule's part of a detection: what an analyst needs of the rule without its file. */
+export function ruleColumns(r: RuleInfo): Pick<Detection, 'ruleId' | 'ruleTitle' | 'ruleLevel' | 'ruleStatus' | 'ruleTags' | 'ruleDescription' | 'ruleReferences' | 'ruleFalsePositives' | 'ruleAuthor' | 'product' | 'category' | 'service'> {
+  return {
+    ruleId: r.id,
+    ruleTitle: r.title,
+    ruleLevel: r.level,
+    ruleStatus: r.status,
+    ruleTags: r.tags,
+    ruleDescription: r.description,
+    ruleReferences: r.references,
+    ruleFalsePositives: r.falsepositives,
+    ruleAuthor: r.author,
+    product: r.logsource.product,
+    category: r.logsource.category,
+    service: r.logsource.service,
+  };
 }
 
 /** Same rule + same record ⇒ same fingerprint, whichever worker or replay produced it. */

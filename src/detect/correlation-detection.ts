@@ -3,6 +3,7 @@
  * line and a Keep alert. Its event is the correlation itself (group, window, value, a sample of
  * the contributing fingerprints), so the events table holds one row per fired window.
  */
+import { ruleColumns } from './build-detection.ts';
 import type { CorrelationOutput } from './correlation/types.ts';
 import type { Detection, DetectionSource } from './detection.ts';
 
@@ -23,18 +24,7 @@ export function correlationDetection(o: CorrelationOutput, detectedAtMs: number,
   return {
     eventTimeNs: o.windowEndNs,
     detectedAtMs,
-    ruleId: r.id,
-    ruleTitle: r.title,
-    ruleLevel: r.level,
-    ruleStatus: r.status,
-    ruleTags: r.tags,
-    ruleDescription: r.description,
-    ruleReferences: r.references,
-    ruleFalsePositives: r.falsepositives,
-    ruleAuthor: r.author,
-    product: r.logsource.product,
-    category: r.logsource.category,
-    service: r.logsource.service,
+    ...ruleColumns(r),
     host,
     matched: o.group,
     event: {

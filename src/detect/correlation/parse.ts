@@ -22,9 +22,9 @@
  * - Metadata (id, title, level, status, tags …) as for rules; the logsource is empty.
  */
 import { isMap, isScalar, isSeq, type YAMLMap } from 'yaml';
-import { SIGMA_LEVELS, type RuleInfo, type RuleProblem, type SigmaLevel } from '../types.ts';
+import type { RuleInfo, RuleProblem } from '../types.ts';
 import { deref, lineOf, RuleError, scalarText } from '../rules/compile.ts';
-import { keyLine, validateCorrelation } from '../rules/documents.ts';
+import { keyLine, readMetadata, validateCorrelation } from '../rules/documents.ts';
 import type { RuleDocument } from '../rules/load.ts';
 import type { CorrelationCondition, CorrelationRule, CorrelationType, RuleExpression } from './types.ts';
 
@@ -44,7 +44,6 @@ function keyLineIn(d: RuleDocument, map: YAMLMap, key: string): number | undefin
   return pair ? lineOf(d.src, pair.key) : undefined;
 }
 
-const strList = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => x !== null && x !== undefined).map(str) : v === undefined || v === null ? [] : [str(v)]);
 
 /** Seconds per timespan unit (pySigma's table: a month is 1/12 of a Gregorian year). */
 const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800, M: 2_629_746, y: 31_556_952 };
@@ -59,38 +58,8 @@ export function parseTimespan(text: string, line: number | undefined): number {
 }
 
 function readInfo(d: RuleDocument, problems: RuleProblem[]): RuleInfo {
-  const get = (k: string) => plain(d, d.root.get(k, true));
-  const id = str(get('id'));
-  const title = str(get('title'));
-  if (!title) throw new RuleError("the correlation has no 'title'", d.line);
-  if (!id) problems.push({ file: d.file, line: d.line, reason: "the correlation has no 'id'; its detections carry an empty rule id and no other correlation can use it", severity: 'warning' });
-  const levelRaw = str(get('level')).toLowerCase();
-  let level: SigmaLevel = 'medium';
-  if (levelRaw) {
-    if ((SIGMA_LEVELS as readonly string[]).includes(levelRaw)) level = levelRaw as SigmaLevel;
-    else {
-      problems.push({
-        file: d.file,
-        line: keyLine(d, 'level'),
-        ...(id ? { ruleId: id } : {}),
-        reason: `unknown level '${levelRaw}' (known: ${SIGMA_LEVELS.join(', ')}); using medium`,
-        severity: 'warning',
-      });
-    }
-  }
-  return {
-    id,
-    title,
-    level,
-    status: str(get('status')),
-    tags: strList(get('tags')),
-    description: str(get('description')),
-    references: strList(get('references')),
-    falsepositives: strList(get('falsepositives')),
-    author: str(get('author')),
-    logsource: { product: '', category: '', service: '' },
-    file: d.file,
-  };
+  const { name: _name, ...meta } = readMetadata(d, problems, 'correlation');
+  return { ...meta, logsource: { product: '', category: '', service: '' } };
 }
 
 const LOWER_OPS = ['gt', 'gte'] as const;

@@ -45,12 +45,24 @@ function readLogsource(d: RuleDocument): RuleLogsource | RuleError {
 
 /** RuleInfo of a rule document; warnings (bad level, no id) go to `problems`, fatal problems are thrown. */
 export function readRuleInfo(d: RuleDocument, problems: RuleProblem[]): RuleInfo & { readonly name: string } {
-  const id = str(get(d, 'id'));
-  const title = str(get(d, 'title'));
-  if (!title) throw new RuleError("the rule has no 'title'", d.line);
+  const meta = readMetadata(d, problems, 'rule');
   const logsource = readLogsource(d);
   if (logsource instanceof RuleError) throw logsource;
-  if (!id) problems.push({ file: d.file, line: d.line, reason: "the rule has no 'id'; its detections carry an empty rule id", severity: 'warning' });
+  return { ...meta, logsource };
+}
+
+/**
+ * What a rule and a correlation document share: id, name, title, level, status, tags and the other
+ * metadata fields. A missing title is fatal; a missing id or an unknown level is a warning.
+ */
+export function readMetadata(d: RuleDocument, problems: RuleProblem[], kind: 'rule' | 'correlation'): Omit<RuleInfo, 'logsource'> & { readonly name: string } {
+  const id = str(get(d, 'id'));
+  const title = str(get(d, 'title'));
+  if (!title) throw new RuleError(`the ${kind} has no 'title'`, d.line);
+  if (!id) {
+    const consequence = kind === 'rule' ? 'its detections carry an empty rule id' : 'its detections carry an empty rule id and no other correlation can use it';
+    problems.push({ file: d.file, line: d.line, reason: `the ${kind} has no 'id'; ${consequence}`, severity: 'warning' });
+  }
   const levelRaw = str(get(d, 'level')).toLowerCase();
   let level: SigmaLevel = 'medium';
   if (levelRaw) {
@@ -76,7 +88,6 @@ export function readRuleInfo(d: RuleDocument, problems: RuleProblem[]): RuleInfo
     references: strList(get(d, 'references')),
     falsepositives: strList(get(d, 'falsepositives')),
     author: str(get(d, 'author')),
-    logsource,
     file: d.file,
   };
 }
