@@ -124,3 +124,30 @@ export async function until(what: string, check: () => boolean | Promise<boolean
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/**
+ * A collector that receives OTLP/gRPC on `endpoint` and spreads it over `replicas` (gRPC addresses) with the
+ * load_balancing exporter, routed by the resource attribute host.name: every host's records reach one replica.
+ */
+export function loadBalancingConfig(endpoint: string, replicas: readonly string[], batchSize: number): string {
+  return `
+receivers:
+  otlp:
+    protocols: { grpc: { endpoint: ${endpoint} } }
+processors:
+  batch: { send_batch_size: ${batchSize}, timeout: 200ms }
+exporters:
+  load_balancing:
+    routing_key: attributes
+    routing_attributes: [host.name]
+    protocol:
+      otlp:
+        tls: { insecure: true }
+        retry_on_failure: { enabled: true, initial_interval: 200ms, max_interval: 2s }
+    resolver:
+      static: { hostnames: [${replicas.join(', ')}] }
+service:
+  pipelines:
+    logs: { receivers: [otlp], processors: [batch], exporters: [load_balancing] }
+`;
+}

@@ -13,7 +13,7 @@ import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { status } from '@grpc/grpc-js';
 import { exportRequest, SECOND_NS, sshdRecord, type HostRecord } from '../../helpers/auth-events.ts';
-import { freePort, startCollector, until } from '../../helpers/collector.ts';
+import { freePort, loadBalancingConfig, startCollector, until } from '../../helpers/collector.ts';
 import { startKeepServer } from '../../helpers/keep-server.ts';
 import { sendGrpcExport } from '../../helpers/otlp-clients.ts';
 import { otlpJsonToProtobuf } from '../../helpers/otlp-proto.ts';
@@ -45,26 +45,7 @@ describe('correlation over two replicas behind load_balancing', () => {
         '--correlation-lateness-ms', '0', '--keep-url', keep.url, '--keep-api-key', API_KEY, '--alert-min-level', 'high'])));
       running.push(...replicas);
       const collectorGrpc = `127.0.0.1:${await freePort()}`;
-      const col = await startCollector(tmp, `
-receivers:
-  otlp:
-    protocols: { grpc: { endpoint: ${collectorGrpc} } }
-processors:
-  batch: { send_batch_size: 20, timeout: 100ms }
-exporters:
-  load_balancing:
-    routing_key: attributes
-    routing_attributes: [host.name]
-    protocol:
-      otlp:
-        tls: { insecure: true }
-        retry_on_failure: { enabled: true, initial_interval: 200ms, max_interval: 2s }
-    resolver:
-      static: { hostnames: [${replicas.map((r) => r.grpc).join(', ')}] }
-service:
-  pipelines:
-    logs: { receivers: [otlp], processors: [batch], exporters: [load_balancing] }
-`);
+      const col = await startCollector(tmp, loadBalancingConfig(collectorGrpc, replicas.map((r) => r.grpc), 20));
       running.push(col);
       // Each host's failures arrive over several requests, interleaved with the other hosts'.
       for (let i = 0; i < FAILURES; i++) {

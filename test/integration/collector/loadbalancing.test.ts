@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { freePort, startCollector, until } from '../../helpers/collector.ts';
+import { freePort, loadBalancingConfig, startCollector, until } from '../../helpers/collector.ts';
 import { hasCorpus } from '../../helpers/corpus.ts';
 import { sendGrpcExport } from '../../helpers/otlp-clients.ts';
 import { startServe, type ServiceProcess } from '../../helpers/service-process.ts';
@@ -38,26 +38,7 @@ describe('collector load_balancing over two otel-sigma replicas' + (hasCorpus ? 
     const replicas = await Promise.all(['a', 'b'].map((n) => startServe(['--rules', rules, '--workers', '1', '--data-dir', path.join(tmp, `data-${n}`)])));
     running.push(...replicas);
     const collectorGrpc = `127.0.0.1:${await freePort()}`;
-    const col = await startCollector(tmp, `
-receivers:
-  otlp:
-    protocols: { grpc: { endpoint: ${collectorGrpc} } }
-processors:
-  batch: { send_batch_size: 200, timeout: 200ms }
-exporters:
-  load_balancing:
-    routing_key: attributes
-    routing_attributes: [host.name]
-    protocol:
-      otlp:
-        tls: { insecure: true }
-        retry_on_failure: { enabled: true, initial_interval: 200ms, max_interval: 2s }
-    resolver:
-      static: { hostnames: [${replicas.map((r) => r.grpc).join(', ')}] }
-service:
-  pipelines:
-    logs: { receivers: [otlp], processors: [batch], exporters: [load_balancing] }
-`);
+    const col = await startCollector(tmp, loadBalancingConfig(collectorGrpc, replicas.map((r) => r.grpc), 200));
     running.push(col);
     const hostOf = new Map<number, string>();
     let next = 0;
