@@ -29,7 +29,7 @@ test('effective limit: 0 stays off; a limit with room stays; one below idle is r
 
 test('a limit below idle RSS is raised at start-up (logged), and concurrent requests at idle are all admitted', { timeout: 60_000 }, async () => {
   svc = await startServe(['--rules', path.join(ROOT, 'rules'), '--data-dir', path.join(tmp, 'data'), '--workers', '2', '--memory-limit-mib', '64']);
-  const ready = svc.logs.find((l) => l['msg'] !== undefined && String(l['msg']).startsWith('Detection workers ready'));
+  const ready = svc.logs.find((l) => typeof l['msg'] === 'string' && l['msg'].startsWith('Detection workers ready'));
   assert.ok(ready && Number(ready['heapPerWorkerMib']) > 0 && Number(ready['rssMib']) > 64, JSON.stringify(ready));
   const raised = svc.logs.find((l) => l['configuredMib'] === 64);
   assert.ok(raised, 'the raise is logged');
