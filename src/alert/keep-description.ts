@@ -78,7 +78,8 @@ export function describeDetection(d: Detection, occurrences: number): string {
   return out.join('\n');
 }
 
-function nsText(ns: string): string {
+/** Epoch nanoseconds (decimal string) → ISO 8601; the input itself when it is not a plausible time. */
+export function nsText(ns: string): string {
   const ms = /^\d{1,20}$/.test(ns) ? Number(BigInt(ns) / 1_000_000n) : NaN;
   return Number.isFinite(ms) && ms < 8.64e15 ? new Date(ms).toISOString() : ns;
 }

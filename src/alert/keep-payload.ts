@@ -8,7 +8,7 @@ import type { Detection } from '../detect/detection.ts';
 import type { SigmaLevel } from '../detect/types.ts';
 import { ErrorCode, PipelineError } from '../errors.ts';
 import { DetectionFields } from './detection-fields.ts';
-import { describeDetection, logsource, truncate } from './keep-description.ts';
+import { describeDetection, logsource, nsText, truncate } from './keep-description.ts';
 import { KEEP_MAX_FINGERPRINT, type AlertDto, type KeepSeverity } from './keep-types.ts';
 
 export type { AlertDto } from './keep-types.ts';
@@ -63,8 +63,8 @@ export function toAlertDto(d: Detection, opts: AlertPayloadOptions = {}): AlertD
     const c = d.correlation;
     labels['correlation_type'] = c.type;
     labels['correlation_value'] = String(c.value);
-    labels['window_start'] = nsToIso(c.windowStartNs);
-    labels['window_end'] = nsToIso(c.windowEndNs);
+    labels['window_start'] = nsText(c.windowStartNs);
+    labels['window_end'] = nsText(c.windowEndNs);
     for (const [k, v] of Object.entries(c.group)) labels[`group.${k}`] = v;
   }
 
@@ -108,11 +108,6 @@ export function alertFingerprint(fields: DetectionFields, groupBy: readonly stri
   const fp = `sigma:${groupBy.map((k) => fields.get(k)).join(':')}`;
   // Keep cuts at 255, which could merge different groups; a hash keeps them apart.
   return fp.length <= KEEP_MAX_FINGERPRINT ? fp : `sigma:sha256:${createHash('sha256').update(fp).digest('hex')}`;
-}
-
-function nsToIso(ns: string): string {
-  const ms = /^\d{1,20}$/.test(ns) ? Number(BigInt(ns) / 1_000_000n) : 0;
-  return ms > 0 && ms < 8.64e15 ? new Date(ms).toISOString() : '';
 }
 
 /** Event time in ms (record time → observed time → receive time, as the detection carries it). */

@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { loadConfig } from '../config/load.ts';
-import { convertRuleFiles, correlationDocuments, ruleQuery } from '../convert/convert.ts';
+import { convertRuleFiles, ruleQuery, type CorrelationSummary } from '../convert/convert.ts';
 import { findRuleFiles } from '../detect/rules/load.ts';
 import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
 import { assertTableName } from '../hunt/reader.ts';
@@ -16,7 +16,8 @@ export function runConvert(paths: readonly string[], o: { target: string; json?:
   const cfg = loadConfig({ file: configFile, env: process.env, flags });
   const mapping = loadLogsourceMapping({ overrideFiles: cfg.rules.mapping_files });
   const files = paths.flatMap((p) => (statSync(p).isDirectory() ? findRuleFiles([p], []) : [p]));
-  const rules = convertRuleFiles(files, mapping, cfg.rules.placeholders);
+  const correlations: CorrelationSummary[] = [];
+  const rules = convertRuleFiles(files, mapping, cfg.rules.placeholders, correlations);
   for (const r of rules) {
     if (o.json === true) {
       process.stdout.write(`${JSON.stringify({ file: r.file, id: r.id, title: r.title, translation: r.translation, notes: r.notes, sql: ruleQuery(r, table) })}\n`);
@@ -26,7 +27,6 @@ export function runConvert(paths: readonly string[], o: { target: string; json?:
     }
   }
   // Correlations are no query of their own: they run over their rules' matches (serve, eval); their rules' queries are above.
-  const correlations = correlationDocuments(files);
   for (const c of correlations) {
     const note = `correlation ${c.type} over ${c.rules.join(', ')}${c.groupBy.length > 0 ? ` by ${c.groupBy.join(', ')}` : ''} within ${c.timespan}: evaluated over its rules' matches by serve and eval, not translated to SQL`;
     if (o.json === true) process.stdout.write(`${JSON.stringify({ file: c.file, id: c.id, title: c.title, translation: 'correlation', notes: [note], sql: null })}\n`);

@@ -13,16 +13,15 @@ import type { Detection } from '../detect/detection.ts';
 import { splitForCorrelation } from '../detect/run-task.ts';
 import { CorrelationStage } from '../correlate/stage.ts';
 import { createRecordMapper } from '../map/map-records.ts';
-import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
-import { rulesetFromConfig } from '../config/from-config.ts';
+import { mappingFromConfig, rulesetFromConfig } from '../config/from-config.ts';
 import { assertRulePaths } from '../config/rule-paths.ts';
 
 export async function runEval(files: readonly string[], configFile: string | undefined, flags: Record<string, string | string[] | undefined>): Promise<number> {
   const cfg = loadConfig({ file: configFile, env: process.env, flags });
   assertRulePaths(cfg.rules.paths);
-  const rs = rulesetFromConfig(cfg);
-  // The mapping files' product rules name appliance events as serve's workers do.
-  const mapping = loadLogsourceMapping({ overrideFiles: cfg.rules.mapping_files });
+  // One mapping for the rules and the record mapper: its product rules name appliance events as serve's workers do.
+  const mapping = mappingFromConfig(cfg);
+  const rs = rulesetFromConfig(cfg, mapping);
   for (const p of rs.problems) if (p.severity === 'error') process.stderr.write(`rule error: ${p.file}${p.line !== undefined ? `:${p.line}` : ''}: ${p.reason}\n`);
   process.stderr.write(`${rs.loaded} rules loaded, ${rs.rejected} rejected\n`);
   const plan = correlationPlan(rs.correlations);

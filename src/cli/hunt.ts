@@ -16,12 +16,11 @@ import { followHunt } from '../hunt/follow.ts';
 import { runHunt } from '../hunt/hunt.ts';
 import { terminalProgress } from '../hunt/progress.ts';
 import { huntFingerprints, tableExists } from '../hunt/reader.ts';
-import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
 import { DetectionWriter } from '../store/detection-writer.ts';
 import { migrate } from '../store/migrations.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { parseDuration } from './detections.ts';
-import { clickHouseFromConfig, rulesetFromConfig } from '../config/from-config.ts';
+import { clickHouseFromConfig, mappingFromConfig, rulesetFromConfig } from '../config/from-config.ts';
 
 export interface HuntCliOptions {
   readonly since?: string;
@@ -66,8 +65,8 @@ export async function runHuntCommand(o: HuntCliOptions, configFile: string | und
   const toNs = o.to !== undefined ? timeArg('to', o.to, now) : saved && (o.since === undefined) ? BigInt(saved.params.toNs) : BigInt(now) * 1_000_000n;
   const pageSize = positiveInt('page-size', o.pageSize);
 
-  const mapping = loadLogsourceMapping({ overrideFiles: cfg.rules.mapping_files });
-  const ruleset = rulesetFromConfig(cfg);
+  const mapping = mappingFromConfig(cfg);
+  const ruleset = rulesetFromConfig(cfg, mapping);
   process.stderr.write(`${ruleset.loaded} rules loaded, ${ruleset.rejected} rejected\n`);
   if (ruleset.rules.length === 0) throw new Error('no rules loaded; check --rules');
   let prefilter: Prefilter = { with: '', where: '' };

@@ -2,6 +2,7 @@
 import type { Config } from './schema.ts';
 import { loadRuleset, type RuleSelection, type Ruleset } from '../detect/ruleset.ts';
 import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
+import type { LogsourceMapping } from '../map/types.ts';
 import type { WorkerConfig } from '../detect/task.ts';
 import type { SecurityOptions } from './tls.ts';
 import { openClickHouse, type ClickHouseHandle } from '../store/client.ts';
@@ -28,9 +29,13 @@ export function workerConfigFrom(cfg: Readonly<Config>): WorkerConfig {
   };
 }
 
-export function rulesetFromConfig(cfg: Readonly<Config>, paths: readonly string[] = cfg.rules.paths): Ruleset {
-  const mapping = loadLogsourceMapping({ overrideFiles: cfg.rules.mapping_files });
-  return loadRuleset({ paths, mapping, placeholders: cfg.rules.placeholders, select: selectionFromConfig(cfg) });
+/** The logsource mapping the configuration names (the shipped one plus rules.mapping_files). */
+export function mappingFromConfig(cfg: Readonly<Config>): LogsourceMapping {
+  return loadLogsourceMapping({ overrideFiles: cfg.rules.mapping_files });
+}
+
+export function rulesetFromConfig(cfg: Readonly<Config>, mapping: LogsourceMapping = mappingFromConfig(cfg)): Ruleset {
+  return loadRuleset({ paths: cfg.rules.paths, mapping, placeholders: cfg.rules.placeholders, select: selectionFromConfig(cfg) });
 }
 
 /** The ClickHouse the configuration names (a server over HTTP, or the embedded one in data_dir). */

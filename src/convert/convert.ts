@@ -28,7 +28,8 @@ export interface ConvertedRule {
   readonly unreadable?: true;
 }
 
-export function convertRuleFiles(files: readonly string[], mapping: LogsourceMapping, placeholders: Readonly<Record<string, readonly string[]>> = {}): ConvertedRule[] {
+/** Rules → queries. Correlation documents met on the way go to `correlations` when given (they are no query of their own). */
+export function convertRuleFiles(files: readonly string[], mapping: LogsourceMapping, placeholders: Readonly<Record<string, readonly string[]>> = {}, correlations?: CorrelationSummary[]): ConvertedRule[] {
   void placeholders; // %placeholders% are widened (reported) rather than expanded
   const out: ConvertedRule[] = [];
   for (const file of new Set(files)) {
@@ -45,7 +46,9 @@ export function convertRuleFiles(files: readonly string[], mapping: LogsourceMap
         continue;
       }
       const r = doc.toJS() as Record<string, unknown> | null;
-      if (r === null || typeof r !== 'object' || typeof r['detection'] !== 'object' || r['detection'] === null) continue;
+      if (r === null || typeof r !== 'object') continue;
+      if (correlations !== undefined && typeof r['correlation'] === 'object' && r['correlation'] !== null) correlations.push(correlationSummary(file, r, r['correlation'] as Record<string, unknown>));
+      if (typeof r['detection'] !== 'object' || r['detection'] === null) continue;
       out.push(convertRule(file, r, mapping));
     }
   }
@@ -63,35 +66,17 @@ export interface CorrelationSummary {
   readonly timespan: string;
 }
 
-/** The correlation documents of `files` (unreadable files are reported by convertRuleFiles). */
-export function correlationDocuments(files: readonly string[]): CorrelationSummary[] {
-  const out: CorrelationSummary[] = [];
+function correlationSummary(file: string, r: Record<string, unknown>, c: Record<string, unknown>): CorrelationSummary {
   const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
-  for (const file of new Set(files)) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const doc of parseAllDocuments(text)) {
-      if ('errors' in doc && doc.errors.length > 0) continue;
-      const r = doc.toJS() as Record<string, unknown> | null;
-      const c = r?.['correlation'];
-      if (r === null || typeof c !== 'object' || c === null) continue;
-      const co = c as Record<string, unknown>;
-      out.push({
-        file,
-        id: typeof r['id'] === 'string' ? r['id'] : '',
-        title: typeof r['title'] === 'string' ? r['title'] : '',
-        type: typeof co['type'] === 'string' ? co['type'] : '',
-        rules: list(co['rules']),
-        groupBy: list(co['group-by']),
-        timespan: typeof co['timespan'] === 'string' ? co['timespan'] : typeof co['timeframe'] === 'string' ? co['timeframe'] : '',
-      });
-    }
-  }
-  return out;
+  return {
+    file,
+    id: typeof r['id'] === 'string' ? r['id'] : '',
+    title: typeof r['title'] === 'string' ? r['title'] : '',
+    type: typeof c['type'] === 'string' ? c['type'] : '',
+    rules: list(c['rules']),
+    groupBy: list(c['group-by']),
+    timespan: typeof c['timespan'] === 'string' ? c['timespan'] : typeof c['timeframe'] === 'string' ? c['timeframe'] : '',
+  };
 }
 
 export function convertRule(file: string, r: Record<string, unknown>, mapping: LogsourceMapping): ConvertedRule {

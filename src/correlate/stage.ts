@@ -46,7 +46,6 @@ interface LogEntry {
 
 interface Snapshot {
   readonly version: 1;
-  readonly rules: readonly string[];
   readonly correlator: unknown;
   readonly recent: readonly string[];
 }
@@ -59,8 +58,6 @@ export class CorrelationStage {
   readonly #log: DurableLog | undefined;
   readonly #recent: RecentSet;
   readonly #source: DetectionSource;
-  /** Fingerprints of inputs in the order added (the RecentSet does not expose its keys), for the snapshot. */
-  #recentOrder: string[] = [];
   #snapshotting: Promise<void> | undefined;
   /** Inner correlations that only feed `generate: false` correlations: they fire into the outer one, not out. */
   readonly #suppressed: ReadonlySet<string>;
@@ -87,10 +84,6 @@ export class CorrelationStage {
     const stage = new CorrelationStage(opts, log);
     const replayed = stage.#recover();
     return { stage, replayed };
-  }
-
-  get rules(): number {
-    return this.#opts.rules.length;
   }
 
   get stats(): Correlator['stats'] {
@@ -141,7 +134,7 @@ export class CorrelationStage {
 
   /** The whole state as a JSON value (what `state.json` holds; the shared mode keeps it in Redis). */
   state(): unknown {
-    const snap: Snapshot = { version: 1, rules: this.#opts.rules.map((r) => r.info.id), correlator: this.#correlator.snapshot(), recent: this.#recentOrder };
+    const snap: Snapshot = { version: 1, correlator: this.#correlator.snapshot(), recent: this.#recent.keys() };
     return snap;
   }
 
@@ -150,7 +143,7 @@ export class CorrelationStage {
     const snap = state as Partial<Snapshot> | null;
     if (typeof snap !== 'object' || snap === null || snap.version !== 1) return false;
     this.#correlator.restore(snap.correlator);
-    for (const f of Array.isArray(snap.recent) ? snap.recent : []) if (typeof f === 'string') this.#remember(f);
+    for (const f of Array.isArray(snap.recent) ? snap.recent : []) if (typeof f === 'string') this.#recent.add(f);
     return true;
   }
 
@@ -228,17 +221,10 @@ export class CorrelationStage {
     for (const i of inputs) {
       // The same rule on the same record (a sender's retry of a request, a replay) counts once.
       if (this.#recent.has(i.fingerprint)) continue;
-      this.#remember(i.fingerprint);
+      this.#recent.add(i.fingerprint);
       fresh.push(i);
     }
     return fresh;
-  }
-
-  #remember(fingerprint: string): void {
-    this.#recent.add(fingerprint);
-    this.#recentOrder.push(fingerprint);
-    const cap = this.#opts.recentInputs ?? 100_000;
-    if (this.#recentOrder.length > 2 * cap) this.#recentOrder = this.#recentOrder.slice(-cap);
   }
 
   #detections(outputs: readonly CorrelationOutput[], nowMs: number): Detection[] {

@@ -13,6 +13,11 @@ export class RecentSet {
     return this.#keys.has(key);
   }
 
+  /** The keys remembered, oldest first (what a restart needs to remember them again). */
+  keys(): string[] {
+    return this.#ring.length < this.#capacity ? this.#ring.slice() : [...this.#ring.slice(this.#next), ...this.#ring.slice(0, this.#next)];
+  }
+
   add(key: string): void {
     if (this.#keys.has(key)) return;
     if (this.#ring.length < this.#capacity) this.#ring.push(key);
