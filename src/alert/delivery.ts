@@ -40,14 +40,19 @@ export class Delivery {
   /** Starts draining unless already draining. */
   kick(): void {
     if (this.#running || this.#o.signal.aborted) return;
+    let failed = false;
     this.#running = this.#pump()
       .catch((err: unknown) => {
-        this.#o.logger.error({ stage: 'alert', code: ErrorCode.INTERNAL, err }, 'Alert delivery failed.');
+        failed = true;
+        this.#o.logger.error({ stage: 'alert', code: ErrorCode.INTERNAL, err }, 'Alert delivery failed; retrying in a second.');
       })
       .finally(() => {
         this.#running = undefined;
-        // Alerts appended after the last peek found the queue empty.
-        if (this.#o.queue.length > 0 && !this.#o.signal.aborted) setImmediate(() => this.kick());
+        // Alerts appended after the last peek found the queue empty; after a failure (the queue's disk), not in a hot loop.
+        if (this.#o.queue.length > 0 && !this.#o.signal.aborted) {
+          if (failed) setTimeout(() => this.kick(), 1000).unref();
+          else setImmediate(() => this.kick());
+        }
       });
   }
 

@@ -205,9 +205,19 @@ export class DetectionWriter {
       let rows = 0;
       while (n < parts.length && (n === 0 || rows + parts[n]!.header.rows <= this.#batchRows)) rows += parts[n++]!.header.rows;
       batch = this.#log.prefix(batch, n);
-      const ok = await this.#store(batch, parts.slice(0, n));
-      if (!ok) continue; // stopping
-      await this.#log.ack(batch);
+      try {
+        const ok = await this.#store(batch, parts.slice(0, n));
+        if (!ok) continue; // stopping
+        await this.#log.ack(batch);
+      } catch (err) {
+        // The log's cursor could not be written (disk full or failing, data directory gone). The batch stays
+        // in the log and is inserted again with the same dedup token, so retrying keeps it exactly once; a
+        // rejection here would otherwise end the loop, unhandled, and take the process down.
+        metrics.errors.inc({ stage: 'store', code: ErrorCode.STORE });
+        this.#logger?.error({ stage: 'store', err }, 'cannot record progress in the detection log; retrying');
+        await this.#sleep(1000);
+        continue;
+      }
       this.#inserted += n;
       for (const w of this.#storedWaiters.filter((x) => x.upTo <= this.#inserted)) w.resolve();
       this.#storedWaiters = this.#storedWaiters.filter((x) => x.upTo > this.#inserted);

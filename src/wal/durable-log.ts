@@ -341,7 +341,10 @@ export class DurableLog {
     if (dropped > 0) {
       metrics.walDropped.inc(this.#labels, dropped);
       const head = this.#segments[0]!;
-      void this.#writeCursor({ seq: head.seq, offset: 0 });
+      this.#writeCursor({ seq: head.seq, offset: 0 }).catch((err: unknown) => {
+        // The segments are gone already: a stale cursor names an older position, and recovery takes every segment left as unconsumed.
+        this.#logger?.error({ stage: 'wal', log: this.#name, err }, `cannot write the ${this.#name} log's cursor after dropping old records`);
+      });
     }
   }
 

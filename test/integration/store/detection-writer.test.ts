@@ -118,6 +118,24 @@ void describe('DetectionWriter', () => {
     assert.equal(w.healthy, true);
   });
 
+  void test('a log whose progress cannot be recorded (its directory removed under it) is retried, never crashes the process, and stores once', async () => {
+    const t = await freshTable();
+    const conn = outage();
+    conn.down();
+    const w = writer(t, { client: client(conn) });
+    const batch = makeDetections(10);
+    await w.write(batch); // durable; the insert loop has pinned it and retries while ClickHouse is down
+    await new Promise((r) => setTimeout(r, 50));
+    fs.rmSync(t.logDir, { recursive: true, force: true }); // the open segment stays readable, the cursor cannot be written
+    const storeErrors = async () => (await metrics.errors.get()).values.filter((v) => v.labels['stage'] === 'store').reduce((n, v) => n + v.value, 0);
+    const before = await storeErrors();
+    conn.up();
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.ok((await storeErrors()) > before, 'the failed cursor write is counted');
+    const counts = await fingerprintCounts(t.table);
+    assert.deepEqual([...counts.values()], batch.map(() => 1), 'stored, each once');
+  });
+
   void test('a restart inserts what the log holds, exactly once even when an insert had landed before the crash', async () => {
     const t = await freshTable();
     const conn = outage();
