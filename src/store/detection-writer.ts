@@ -67,6 +67,8 @@ export class DetectionWriter {
   readonly #batchBytes: number;
   readonly #maxValueBytes: number;
   readonly #recent: RecentSet;
+  /** Fingerprints being appended → whether that append succeeded. */
+  readonly #pending = new Map<string, Promise<boolean>>();
   readonly #backoff: { baseMs: number; maxMs: number };
   readonly #logger: Logger | undefined;
   /** Log records written (recovered ones included) and inserted: stored() waits for the second to reach the first. */
@@ -113,13 +115,37 @@ export class DetectionWriter {
    */
   async write(detections: readonly Detection[]): Promise<void> {
     if (this.#closed) throw new PipelineError(ErrorCode.SHUTTING_DOWN, 'Detection writer is closed', true);
-    const encoded = this.#encode(detections);
-    if (encoded === undefined) return;
-    await this.#log.append(encoded.payload);
-    // Remembered only once durable: a refused write's retry must not be taken for a duplicate.
-    for (const f of encoded.fingerprints) this.#recent.add(f);
-    this.#written++;
-    this.#kick();
+    // A detection another write is appending right now (the same record in two concurrent requests) is
+    // left to that write; if that append fails, this write stores it after all (below).
+    const others = new Map<Promise<boolean>, Detection[]>();
+    const mine = detections.filter((d) => {
+      const p = this.#pending.get(d.fingerprint);
+      if (p === undefined) return true;
+      const list = others.get(p) ?? [];
+      list.push(d);
+      others.set(p, list);
+      return false;
+    });
+    const encoded = this.#encode(mine);
+    if (encoded !== undefined) {
+      let settle!: (ok: boolean) => void;
+      const appended = new Promise<boolean>((r) => { settle = r; });
+      for (const f of encoded.fingerprints) this.#pending.set(f, appended);
+      try {
+        await this.#log.append(encoded.payload);
+        // Remembered only once durable: a refused write's retry must not be taken for a duplicate.
+        for (const f of encoded.fingerprints) this.#recent.add(f);
+        this.#written++;
+        this.#kick();
+        settle(true);
+      } catch (err) {
+        settle(false);
+        throw err;
+      } finally {
+        for (const f of encoded.fingerprints) if (this.#pending.get(f) === appended) this.#pending.delete(f);
+      }
+    }
+    for (const [p, list] of others) if (!(await p)) await this.write(list);
   }
 
   /** Resolves once everything written before the call is in ClickHouse (or dead-lettered). */

@@ -177,6 +177,37 @@ void describe('DetectionWriter', () => {
     await w.stored();
   });
 
+  void test('the same (rule, record) in concurrent writes is stored once', async () => {
+    const t = await freshTable();
+    const w = writer(t);
+    const shared = makeDetections(30);
+    const writes = Array.from({ length: 4 }, () => w.write([...shared, ...makeDetections(5)]));
+    await Promise.all(writes);
+    await w.stored();
+    const counts = await fingerprintCounts(t.table);
+    assert.equal(counts.size, 30 + 4 * 5);
+    assert.deepEqual([...counts.values()].filter((n) => n !== 1), []);
+  });
+
+  void test('a detection left to a concurrent write whose append is refused is stored by the write that acknowledged it', async () => {
+    const t = await freshTable();
+    const conn = outage();
+    conn.down();
+    const w = writer(t, { client: client(conn), maxLogBytes: 1024 * 1024 });
+    await w.write([makeDetection()]); // an empty log takes any one write; one waiting makes the bound bite
+    const shared = makeDetection();
+    // The first write is too big for the log and is refused; the second, concurrent one carries the same detection.
+    const big = w.write([shared, ...makeDetections(3, { event: { body: 'z'.repeat(600_000) } })]);
+    const small = w.write([shared, makeDetection()]);
+    await assert.rejects(big, (err: unknown) => isPipelineError(err) && err.code === 'ERR_BACKPRESSURE');
+    await small;
+    conn.up();
+    await w.stored();
+    const counts = await fingerprintCounts(t.table);
+    assert.equal(counts.get(shared.fingerprint), 1);
+    assert.equal(counts.size, 3);
+  });
+
   void test('500 distinct event days in one request are one part per table, not one per day', async () => {
     const t = await freshTable();
     const w = writer(t);
