@@ -3,6 +3,7 @@
  * Reader instead of building the generated message tree and converting it afterwards: one pass,
  * no intermediate objects per AnyValue. Field numbers are from proto/opentelemetry/proto/**.
  */
+import { isUtf8 } from 'node:buffer';
 import protobuf from 'protobufjs/minimal.js';
 import { ErrorCode, PipelineError } from '../errors.ts';
 import { StringInterner } from './intern.ts';
@@ -25,6 +26,37 @@ const TWO_32 = 4294967296n;
  */
 const KEYS = new StringInterner(64);
 
+/** Buffer's native decoder without toString's argument handling (what protobufjs' own string() calls). */
+interface NodeBuffer extends Buffer {
+  utf8Slice(start: number, end: number): string;
+}
+
+type Known = Readonly<Record<number, readonly [name: string, wireType: number]>>;
+/**
+ * Fields this decoder knows, with their wire types (proto/opentelemetry/proto/**). A known field on another
+ * wire type is a forged or corrupt request and is refused: skipped, a record would silently lose its body or
+ * attributes. Unknown field numbers are still skipped (forward compatibility).
+ */
+const VARINT = 0, I64 = 1, LEN = 2, I32 = 5;
+const REQUEST: Known = { 1: ['ExportLogsServiceRequest.resource_logs', LEN] };
+const RESOURCE_LOGS: Known = { 1: ['ResourceLogs.resource', LEN], 2: ['ResourceLogs.scope_logs', LEN], 3: ['ResourceLogs.schema_url', LEN] };
+const RESOURCE: Known = { 1: ['Resource.attributes', LEN], 2: ['Resource.dropped_attributes_count', VARINT] };
+const SCOPE_LOGS: Known = { 1: ['ScopeLogs.scope', LEN], 2: ['ScopeLogs.log_records', LEN], 3: ['ScopeLogs.schema_url', LEN] };
+const SCOPE: Known = { 1: ['InstrumentationScope.name', LEN], 2: ['InstrumentationScope.version', LEN], 3: ['InstrumentationScope.attributes', LEN], 4: ['InstrumentationScope.dropped_attributes_count', VARINT] };
+const LOG_RECORD: Known = {
+  1: ['LogRecord.time_unix_nano', I64], 2: ['LogRecord.severity_number', VARINT], 3: ['LogRecord.severity_text', LEN],
+  5: ['LogRecord.body', LEN], 6: ['LogRecord.attributes', LEN], 7: ['LogRecord.dropped_attributes_count', VARINT],
+  8: ['LogRecord.flags', I32], 9: ['LogRecord.trace_id', LEN], 10: ['LogRecord.span_id', LEN],
+  11: ['LogRecord.observed_time_unix_nano', I64], 12: ['LogRecord.event_name', LEN],
+};
+const KEY_VALUE: Known = { 1: ['KeyValue.key', LEN], 2: ['KeyValue.value', LEN] };
+const ANY_VALUE: Known = {
+  1: ['AnyValue.string_value', LEN], 2: ['AnyValue.bool_value', VARINT], 3: ['AnyValue.int_value', VARINT], 4: ['AnyValue.double_value', I64],
+  5: ['AnyValue.array_value', LEN], 6: ['AnyValue.kvlist_value', LEN], 7: ['AnyValue.bytes_value', LEN],
+};
+const ARRAY_VALUE: Known = { 1: ['ArrayValue.values', LEN] };
+const KV_LIST: Known = { 1: ['KeyValueList.values', LEN] };
+
 export function decodeProtobufRequest(buf: Uint8Array): DecodedRequest {
   const records: LogRecordView[] = [];
   forEachProtobufRecord(buf, (r) => records.push(r));
@@ -45,7 +77,7 @@ export function forEachProtobufRecord(buf: Uint8Array, visit: (record: LogRecord
     while (r.pos < r.len) {
       const tag = r.uint32();
       if (tag >>> 3 === 1 && (tag & 7) === 2) readResourceLogs(r, r.uint32() + r.pos, visit);
-      else r.skipType(tag & 7);
+      else skipOther(r, tag, REQUEST);
     }
     if (r.pos !== r.len) throw new RangeError('trailing bytes');
   } catch (err) {
@@ -67,7 +99,7 @@ function readResourceLogs(r: ReaderT, end: number, out: (record: LogRecordView) 
       const len = r.uint32();
       scopes.push([r.pos, r.pos + len]);
       r.skip(len);
-    } else r.skipType(tag & 7);
+    } else skipOther(r, tag, RESOURCE_LOGS);
   }
   checkEnd(r, end);
   for (const [start, stop] of scopes) {
@@ -82,7 +114,7 @@ function readResource(r: ReaderT, end: number): ResourceView {
   while (r.pos < end) {
     const tag = r.uint32();
     if (tag >>> 3 === 1 && (tag & 7) === 2) readKeyValue(r, r.uint32() + r.pos, attributes, 0);
-    else r.skipType(tag & 7);
+    else skipOther(r, tag, RESOURCE);
   }
   checkEnd(r, end);
   return { attributes };
@@ -99,7 +131,7 @@ function readScopeLogs(r: ReaderT, end: number, resource: ResourceView, out: (re
       const len = r.uint32();
       logs.push([r.pos, r.pos + len]);
       r.skip(len);
-    } else r.skipType(tag & 7);
+    } else skipOther(r, tag, SCOPE_LOGS);
   }
   checkEnd(r, end);
   for (const [start, stop] of logs) {
@@ -115,9 +147,9 @@ function readScope(r: ReaderT, end: number): ScopeView {
   while (r.pos < end) {
     const tag = r.uint32();
     const field = tag >>> 3;
-    if (field === 1 && (tag & 7) === 2) name = r.string();
-    else if (field === 2 && (tag & 7) === 2) version = r.string();
-    else r.skipType(tag & 7);
+    if (field === 1 && (tag & 7) === 2) name = readText(r, 'InstrumentationScope.name');
+    else if (field === 2 && (tag & 7) === 2) version = readText(r, 'InstrumentationScope.version');
+    else skipOther(r, tag, SCOPE);
   }
   checkEnd(r, end);
   return { name, version };
@@ -141,15 +173,15 @@ function readLogRecord(r: ReaderT, end: number, resource: ResourceView, scope: S
       case 1: if (wt === 1) { timeUnixNano = readFixed64(r); continue; } break;
       case 11: if (wt === 1) { observedTimeUnixNano = readFixed64(r); continue; } break;
       case 2: if (wt === 0) { severityNumber = r.int32(); continue; } break;
-      case 3: if (wt === 2) { severityText = r.string(); continue; } break;
+      case 3: if (wt === 2) { severityText = readText(r, 'LogRecord.severity_text'); continue; } break;
       case 5: if (wt === 2) { body = readAnyValue(r, r.uint32() + r.pos, 0); continue; } break;
       case 6: if (wt === 2) { readKeyValue(r, r.uint32() + r.pos, attributes, 0); continue; } break;
       case 8: if (wt === 5) { flags = r.fixed32(); continue; } break;
       case 9: if (wt === 2) { traceId = toHex(r.bytes()); continue; } break;
       case 10: if (wt === 2) { spanId = toHex(r.bytes()); continue; } break;
-      case 12: if (wt === 2) { eventName = r.string(); continue; } break;
+      case 12: if (wt === 2) { eventName = readText(r, 'LogRecord.event_name'); continue; } break;
     }
-    r.skipType(wt);
+    skipOther(r, tag, LOG_RECORD);
   }
   checkEnd(r, end);
   return { timeUnixNano, observedTimeUnixNano, severityNumber, severityText, body, attributes, traceId, spanId, flags, eventName, resource, scope };
@@ -161,9 +193,9 @@ function readKeyValue(r: ReaderT, end: number, into: Record<string, AnyValue>, d
   while (r.pos < end) {
     const tag = r.uint32();
     const field = tag >>> 3;
-    if (field === 1 && (tag & 7) === 2) key = readString(r, KEYS);
+    if (field === 1 && (tag & 7) === 2) key = readKey(r);
     else if (field === 2 && (tag & 7) === 2) value = readAnyValue(r, r.uint32() + r.pos, depth + 1);
-    else r.skipType(tag & 7);
+    else skipOther(r, tag, KEY_VALUE);
   }
   checkEnd(r, end);
   setAttribute(into, key, value);
@@ -187,7 +219,7 @@ function readAnyValue(r: ReaderT, end: number, depth: number): AnyValue {
     const tag = r.uint32();
     const wt = tag & 7;
     switch (tag >>> 3) {
-      case 1: if (wt === 2) { value = r.string(); continue; } break;
+      case 1: if (wt === 2) { value = readText(r, 'AnyValue.string_value'); continue; } break;
       case 2: if (wt === 0) { value = r.bool(); continue; } break;
       case 3: if (wt === 0) { value = longToValue(r.int64()); continue; } break;
       case 4: if (wt === 1) { value = r.double(); continue; } break;
@@ -195,7 +227,7 @@ function readAnyValue(r: ReaderT, end: number, depth: number): AnyValue {
       case 6: if (wt === 2) { value = readKvList(r, r.uint32() + r.pos, depth); continue; } break;
       case 7: if (wt === 2) { value = toHex(r.bytes()); continue; } break;
     }
-    r.skipType(wt);
+    skipOther(r, tag, ANY_VALUE);
   }
   checkEnd(r, end);
   return value;
@@ -206,7 +238,7 @@ function readArray(r: ReaderT, end: number, depth: number): AnyValue[] {
   while (r.pos < end) {
     const tag = r.uint32();
     if (tag >>> 3 === 1 && (tag & 7) === 2) out.push(readAnyValue(r, r.uint32() + r.pos, depth + 1));
-    else r.skipType(tag & 7);
+    else skipOther(r, tag, ARRAY_VALUE);
   }
   checkEnd(r, end);
   return out;
@@ -218,7 +250,7 @@ function readKvList(r: ReaderT, end: number, depth: number): Record<string, AnyV
     const tag = r.uint32();
     // readKeyValue adds the level for the value, as for arrays (and as the JSON decoder counts).
     if (tag >>> 3 === 1 && (tag & 7) === 2) readKeyValue(r, r.uint32() + r.pos, out, depth);
-    else r.skipType(tag & 7);
+    else skipOther(r, tag, KV_LIST);
   }
   checkEnd(r, end);
   return out;
@@ -248,14 +280,51 @@ function toHex(b: Uint8Array): string {
   return s;
 }
 
-/** A length-delimited UTF-8 string through an interner (the reader wraps a Buffer, see decodeProtobufRequest). */
-function readString(r: ReaderT, interner: StringInterner): string {
+/**
+ * A string field, refused unless it is valid UTF-8 (protobuf's rule for `string`; the native decoder would
+ * put U+FFFD in place of bad bytes and accept it). A short string whose bytes are all ASCII is valid as it
+ * is (one pass over few bytes); otherwise the decoded text holds U+FFFD wherever the input is broken, so
+ * only a string holding one is validated byte by byte. Cost measured on the bench corpus: ~2 % of decode.
+ */
+const SHORT = 32;
+
+function readText(r: ReaderT, field: string): string {
   const len = r.uint32();
   const start = r.pos;
   const end = start + len;
   if (end > r.len) throw new RangeError(`string length ${len} past the end at offset ${start}`);
   r.pos = end;
-  return interner.decode(r.buf as Buffer, start, end);
+  const buf = r.buf as NodeBuffer;
+  if (len <= SHORT) {
+    let high = 0;
+    for (let i = start; i < end; i++) high |= buf[i]!;
+    if (high < 0x80) return buf.utf8Slice(start, end);
+  }
+  const s = buf.utf8Slice(start, end);
+  if (s.includes('\uFFFD') && !isUtf8(buf.subarray(start, end))) notUtf8(field, start, end);
+  return s;
+}
+
+/** An attribute key through the interner (the reader wraps a Buffer, see forEachProtobufRecord). */
+function readKey(r: ReaderT): string {
+  const len = r.uint32();
+  const start = r.pos;
+  const end = start + len;
+  if (end > r.len) throw new RangeError(`string length ${len} past the end at offset ${start}`);
+  r.pos = end;
+  return KEYS.decode(r.buf as Buffer, start, end) ?? notUtf8('KeyValue.key', start, end);
+}
+
+function notUtf8(field: string, start: number, end: number): never {
+  throw new PipelineError(ErrorCode.DECODE, `${field} is not valid UTF-8 (bytes ${start}-${end} of the request)`, false);
+}
+
+function skipOther(r: ReaderT, tag: number, known: Known): void {
+  const k = known[tag >>> 3];
+  if (k !== undefined && k[1] !== (tag & 7)) {
+    throw new PipelineError(ErrorCode.DECODE, `${k[0]} (field ${tag >>> 3}) has wire type ${tag & 7}, expected ${k[1]}`, false);
+  }
+  r.skipType(tag & 7);
 }
 
 function checkEnd(r: ReaderT, end: number): void {

@@ -153,7 +153,7 @@ const resourceLogs: fc.Arbitrary<Field> = fc.tuple(attrs(1), fc.array(scopeLogs,
     return { n: 1, wt: 2, v: resourceLast ? [...scopes, resource] : [resource, ...scopes] };
   });
 
-/** A well-formed ExportLogsServiceRequest (its strings may still be invalid UTF-8, which decoders must tolerate). */
+/** A well-formed ExportLogsServiceRequest (its strings may still be invalid UTF-8, which the protobuf decoder must refuse as ERR_DECODE naming the field). */
 export const exportRequest: fc.Arbitrary<Encoded> = fc.array(resourceLogs, { maxLength: 3 }).map((rls) => encode(rls));
 
 /** OTLP/JSON documents: well-formed ones and type-confused ones (any JSON where a field is expected). */

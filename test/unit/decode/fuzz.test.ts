@@ -4,6 +4,7 @@
  * property. A failure prints fast-check's seed and counterexample; replay with FUZZ_SEED=<seed>.
  */
 import assert from 'node:assert/strict';
+import { isUtf8 } from 'node:buffer';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { decodeExport } from '../../../src/decode/export-request.ts';
@@ -20,19 +21,29 @@ const seed = process.env['FUZZ_SEED'] !== undefined ? Number(process.env['FUZZ_S
 const budget = (ms: number): fc.Parameters<unknown> => ({ numRuns: 1_000_000, interruptAfterTimeLimit: ms, ...(seed !== undefined ? { seed } : {}) });
 
 void describe('decode fuzz (short)', () => {
-  void test('unmutated generated requests decode (invalid UTF-8, odd keys, unknown fields and all) unless nested past the limit', (t) => {
+  void test('unmutated generated requests decode (odd keys, unknown fields and all) unless nested past the limit or a string is not UTF-8, which is refused naming the field and its bytes', (t) => {
     let runs = 0;
+    let refusedUtf8 = 0;
     fc.assert(fc.property(exportRequest, (e) => {
       runs++;
       try {
         const d = decodeExport({ body: e.bytes, format: 'protobuf', encoding: 'identity' }, MAX_BYTES);
         assert.ok(Array.isArray(d.records));
       } catch (err) {
-        assert.ok(isPipelineError(err) && err.code === ErrorCode.DECODE && /nested deeper/.test(err.message), String(err));
+        assert.ok(isPipelineError(err) && err.code === ErrorCode.DECODE, String(err));
+        const bad = /^(\w+\.\w+) is not valid UTF-8 \(bytes (\d+)-(\d+) of the request\)$/.exec(err.message);
+        if (bad === null) {
+          assert.match(err.message, /nested deeper/);
+          return;
+        }
+        refusedUtf8++;
+        // The decoder points at bytes that really are not UTF-8 (README: invalid UTF-8 is a 400).
+        assert.equal(isUtf8(e.bytes.subarray(Number(bad[2]), Number(bad[3]))), false, err.message);
       }
     }), budget(700) as fc.Parameters<[unknown]>);
-    t.diagnostic(`${runs} requests`);
+    t.diagnostic(`${runs} requests, ${refusedUtf8} refused for invalid UTF-8`);
     assert.ok(runs >= 50, `only ${runs} runs`);
+    assert.ok(refusedUtf8 > 0 && refusedUtf8 < runs, 'the generator reaches both valid and invalid UTF-8');
   });
 
   const seeds = hasCorpus ? corpusSeeds(40) : [];

@@ -6,7 +6,7 @@ import { StringInterner } from '../../../src/decode/intern.ts';
 void describe('StringInterner', () => {
   const decodeAll = (interner: StringInterner, s: string): string => {
     const b = Buffer.from(`xx${s}yy`, 'utf8');
-    return interner.decode(b, 2, b.length - 2);
+    return interner.decode(b, 2, b.length - 2)!;
   };
 
   void test('same bytes give the identical cached string; different bytes never do', () => {
@@ -49,5 +49,14 @@ void describe('StringInterner', () => {
     b.write('EVENT_ID');
     assert.equal(s, 'event_id');
     assert.equal(i.decode(b, 0, b.length), 'EVENT_ID');
+  });
+
+  void test('bytes that are not UTF-8 give undefined, every time (never cached), short or long', () => {
+    const i = new StringInterner(16);
+    for (const bad of [[0x6b, 0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [...Buffer.from('x'.repeat(20)), 0x80]]) {
+      const b = Buffer.from(bad);
+      assert.equal(i.decode(b, 0, b.length), undefined, String(bad));
+      assert.equal(i.decode(b, 0, b.length), undefined, `${String(bad)} again`);
+    }
   });
 });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import protobuf from 'protobufjs/minimal.js';
-import { ErrorCode, isPipelineError } from '../../../src/errors.ts';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { ErrorCode, isPipelineError, toGrpcStatus, toHttpStatus } from '../../../src/errors.ts';
 import { MAX_ANY_VALUE_DEPTH, decodeProtobufRequest } from '../../../src/decode/otlp-protobuf.ts';
 import { otlpJsonToProtobuf } from '../../helpers/otlp-proto.ts';
 import { anyString, nestArray, nestKvlist, requestWithBody } from './wire.ts';
@@ -103,5 +104,95 @@ void describe('protobuf decoder: AnyValue depth limit', () => {
     const t0 = performance.now();
     assert.throws(() => decodeProtobufRequest(deep), isDecodeError);
     assert.ok(performance.now() - t0 < 500, `${performance.now() - t0} ms`);
+  });
+});
+
+/** One LogRecord's bytes in a whole request (hand-built, so string fields can hold any bytes). */
+function requestWithRecord(record: Uint8Array, scope?: Uint8Array): Uint8Array {
+  const sl = protobuf.Writer.create();
+  if (scope !== undefined) sl.uint32((1 << 3) | 2).bytes(scope);
+  sl.uint32((2 << 3) | 2).bytes(record);
+  const rl = protobuf.Writer.create().uint32((2 << 3) | 2).bytes(sl.finish()).finish();
+  return protobuf.Writer.create().uint32((1 << 3) | 2).bytes(rl).finish();
+}
+const lenField = (n: number, bytes: Uint8Array): Uint8Array => protobuf.Writer.create().uint32((n << 3) | 2).bytes(bytes).finish();
+const kv = (key: Uint8Array, value: Uint8Array): Uint8Array => lenField(6, Uint8Array.from([...lenField(1, key), ...lenField(2, value)]));
+const utf8 = (s: string): Uint8Array => Buffer.from(s, 'utf8');
+
+void describe('protobuf decoder: string fields must be UTF-8 (README: invalid UTF-8 is INVALID_ARGUMENT / 400)', () => {
+  const BAD: [string, Uint8Array][] = [
+    ['a lone continuation byte', Uint8Array.from([0x61, 0x80, 0x62])],
+    ['a truncated sequence', Uint8Array.from([0x61, 0xe2, 0x82])],
+    ['an overlong encoding of "/"', Uint8Array.from([0xc0, 0xaf])],
+    ['an encoded UTF-16 surrogate', Uint8Array.from([0xed, 0xa0, 0x80])],
+    ['a byte never valid in UTF-8', Uint8Array.from([0x41, 0xff])],
+  ];
+  const FIELDS: [string, (s: Uint8Array) => Uint8Array][] = [
+    ['AnyValue.string_value', (s) => requestWithRecord(lenField(5, lenField(1, s)))],
+    ['KeyValue.key', (s) => requestWithRecord(kv(s, lenField(1, utf8('v'))))],
+    ['LogRecord.severity_text', (s) => requestWithRecord(lenField(3, s))],
+    ['LogRecord.event_name', (s) => requestWithRecord(lenField(12, s))],
+    ['InstrumentationScope.name', (s) => requestWithRecord(new Uint8Array(0), lenField(1, s))],
+    ['InstrumentationScope.version', (s) => requestWithRecord(new Uint8Array(0), lenField(2, s))],
+  ];
+  for (const [field, build] of FIELDS) {
+    void test(`${field}: invalid UTF-8 is refused naming the field; valid multi-byte text (a real U+FFFD too) decodes`, () => {
+      for (const [what, bytes] of BAD) {
+        assert.throws(() => decodeProtobufRequest(build(bytes)), (e: unknown) => isDecodeError(e) && (e as Error).message.startsWith(`${field} is not valid UTF-8`), `${field}: ${what}`);
+      }
+      const ok = decodeProtobufRequest(build(utf8('Jürgen – 登录 \uFFFD 😀')));
+      assert.equal(ok.records.length, 1);
+    });
+  }
+
+  void test('the refusal is the README\'s INVALID_ARGUMENT / HTTP 400, not retried by senders', () => {
+    let err: unknown;
+    try {
+      decodeProtobufRequest(FIELDS[0]![1](BAD[0]![1]));
+    } catch (e) {
+      err = e;
+    }
+    assert.equal(toGrpcStatus(err), grpcStatus.INVALID_ARGUMENT);
+    assert.equal(toHttpStatus(err), 400);
+  });
+
+  void test('a key the interner has cached as invalid is still refused the second time', () => {
+    const req = requestWithRecord(kv(Uint8Array.from([0x6b, 0xff]), lenField(1, utf8('v'))));
+    for (let i = 0; i < 2; i++) assert.throws(() => decodeProtobufRequest(req), isDecodeError);
+  });
+
+  void test('bytes_value, trace_id and span_id are bytes, not strings: any byte is accepted', () => {
+    const raw = Uint8Array.from([0xff, 0x80, 0x00]);
+    const d = decodeProtobufRequest(requestWithRecord(Uint8Array.from([...lenField(5, lenField(7, raw)), ...lenField(9, raw)])));
+    assert.equal(d.records[0]!.body, 'ff8000');
+    assert.equal(d.records[0]!.traceId, 'ff8000');
+  });
+});
+
+void describe('protobuf decoder: a known field on the wrong wire type is refused, not skipped', () => {
+  const varintField = (n: number, v: number): Uint8Array => protobuf.Writer.create().uint32(n << 3).uint32(v).finish();
+  const CASES: [string, Uint8Array][] = [
+    ['LogRecord.body', requestWithRecord(varintField(5, 7))],
+    ['LogRecord.attributes', requestWithRecord(varintField(6, 1))],
+    ['LogRecord.time_unix_nano', requestWithRecord(varintField(1, 1))],
+    ['LogRecord.severity_number', requestWithRecord(lenField(2, utf8('x')))],
+    ['AnyValue.string_value', requestWithRecord(lenField(5, varintField(1, 3)))],
+    ['KeyValue.value', requestWithRecord(lenField(6, Uint8Array.from([...lenField(1, utf8('k')), ...varintField(2, 1)])))],
+    ['ScopeLogs.log_records', (() => {
+      const sl = varintField(2, 1);
+      const rl = lenField(2, sl);
+      return lenField(1, rl);
+    })()],
+    ['ExportLogsServiceRequest.resource_logs', varintField(1, 1)],
+  ];
+  for (const [field, bytes] of CASES) {
+    void test(field, () => {
+      assert.throws(() => decodeProtobufRequest(bytes), (e: unknown) => isDecodeError(e) && (e as Error).message.startsWith(`${field} (field `), field);
+    });
+  }
+
+  void test('known fields the decoder does not use, on their own wire type, are skipped (dropped_attributes_count, schema_url)', () => {
+    const d = decodeProtobufRequest(requestWithRecord(Uint8Array.from([...varintField(7, 3), ...lenField(3, utf8('WARN'))])));
+    assert.equal(d.records[0]!.severityText, 'WARN');
   });
 });
