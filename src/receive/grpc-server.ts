@@ -12,6 +12,8 @@ import { isPipelineError, toGrpcStatus, type PipelineError } from '../errors.ts'
 import type { Logger } from '../telemetry/logger.ts';
 import { createAccounting, retryAfterSeconds } from './accounting.ts';
 import { createAuthCheck, unauthenticated, type AuthCheck, type ReceiverAuth, type ReceiverTls } from './auth.ts';
+import { BodyBudget, defaultBodyBudgetBytes } from './body-budget.ts';
+import { receiveGuard } from './grpc-receive-guard.ts';
 import { DEFAULT_MAX_REQUEST_BYTES, splitHostPort } from './listen.ts';
 import { encodeRpcStatus } from './rpc-status.ts';
 import type { ExportHandler, RunningServer } from './types.ts';
@@ -30,6 +32,10 @@ export interface GrpcServerOptions {
   auth?: ReceiverAuth | undefined;
   /** A connection without a call for this long is closed (GOAWAY). Default 5 minutes. */
   connectionIdleMs?: number;
+  /** A call whose whole message has not arrived this long after its headers is ended (retryable). Default 60 s, as HTTP's request timeout. */
+  receiveTimeoutMs?: number;
+  /** Bytes of messages still being received, across the port's calls. Default defaultBodyBudgetBytes(maxRequestBytes). */
+  receiveBudget?: BodyBudget;
 }
 
 /** Calls one connection may have open at once: a collector's exporter runs num_consumers (default 10). */
@@ -58,15 +64,21 @@ const logsService: grpc.ServiceDefinition = {
   },
 };
 
-/** PipelineError → grpc-js status object (with RetryInfo details for retryable errors). */
-export function toGrpcError(err: unknown): grpc.ServerErrorResponse {
+/** PipelineError → gRPC status (with RetryInfo details for retryable errors). */
+function grpcStatusOf(err: unknown): grpc.StatusObject {
   const code = toGrpcStatus(err);
-  const message = isPipelineError(err) ? err.message : 'internal error';
+  const details = isPipelineError(err) ? err.message : 'internal error';
   const metadata = new grpc.Metadata();
   if (isPipelineError(err) && err.retryable) {
-    metadata.set('grpc-status-details-bin', Buffer.from(encodeRpcStatus(code, message, retryAfterSeconds(err))));
+    metadata.set('grpc-status-details-bin', Buffer.from(encodeRpcStatus(code, details, retryAfterSeconds(err))));
   }
-  return Object.assign(new Error(message), { code, details: message, metadata });
+  return { code, details, metadata };
+}
+
+/** The same status as the error a unary callback takes. */
+export function toGrpcError(err: unknown): grpc.StatusObject & grpc.ServerErrorResponse {
+  const s = grpcStatusOf(err);
+  return Object.assign(new Error(s.details), s);
 }
 
 /**
@@ -93,6 +105,14 @@ function authInterceptor(check: AuthCheck, refused: (err: PipelineError) => void
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningServer> {
   const maxRequestBytes = opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const accounting = createAccounting('grpc', opts.logger);
+  const guard = receiveGuard({
+    budget: opts.receiveBudget ?? new BodyBudget(defaultBodyBudgetBytes(maxRequestBytes)),
+    receiveTimeoutMs: opts.receiveTimeoutMs ?? 60_000,
+    refuse: (err) => {
+      accounting.failure(err);
+      return toGrpcError(err);
+    },
+  });
   const server = new grpc.Server({
     'grpc.max_receive_message_length': maxRequestBytes,
     // Responses are a few bytes; no reason to allow large ones.
@@ -105,7 +125,8 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningS
     'grpc.keepalive_time_ms': 2 * 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
     'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
-    ...(opts.auth ? { interceptors: [authInterceptor(createAuthCheck(opts.auth), (err) => accounting.failure(err))] } : {}),
+    // The receive guard first: it needs grpc-js's base call (see grpc-receive-guard.ts).
+    interceptors: [guard, ...(opts.auth ? [authInterceptor(createAuthCheck(opts.auth), (err) => accounting.failure(err))] : [])],
   });
 
   const exportCall = (call: grpc.ServerUnaryCall<Buffer, ExportOutcome>, callback: grpc.sendUnaryData<ExportOutcome>): void => {

@@ -5,30 +5,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { ErrorCode, PipelineError } from '../errors.ts';
-
-/**
- * Bytes of request bodies being received, across every connection. Each body is bounded by the request
- * limit, but uploads that stall half-way (60 of them held 3.7 GB) are bounded only by this: past it a body
- * is refused with a retryable 429, and its bytes are given back the moment it ends, fails or is dropped.
- */
-export class BodyBudget {
-  readonly maxBytes: number;
-  #used = 0;
-  constructor(maxBytes: number) {
-    this.maxBytes = maxBytes;
-  }
-  get used(): number {
-    return this.#used;
-  }
-  take(n: number): boolean {
-    if (this.#used + n > this.maxBytes) return false;
-    this.#used += n;
-    return true;
-  }
-  give(n: number): void {
-    this.#used -= n;
-  }
-}
+import { metrics } from '../telemetry/metrics.ts';
+import type { BodyBudget } from './body-budget.ts';
 
 const tooLarge = (maxBytes: number): PipelineError =>
   new PipelineError(ErrorCode.TOO_LARGE, `request body exceeds the ${maxBytes}-byte limit`, false);
@@ -52,6 +30,7 @@ export function readLimitedBody(req: IncomingMessage, maxBytes: number, budget?:
     };
     const onData = (chunk: Buffer): void => {
       if (budget !== undefined && !budget.take(chunk.length)) {
+        metrics.uploadsCut.inc({ transport: 'http', reason: 'receive_budget' });
         cleanup();
         chunks.length = 0;
         req.pause();

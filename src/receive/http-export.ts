@@ -12,7 +12,8 @@ import { ErrorCode, PipelineError, isPipelineError, toGrpcStatus, toHttpStatus }
 import type { Accounting } from './accounting.ts';
 import { unauthenticated } from './auth.ts';
 import { retryAfterSeconds } from './accounting.ts';
-import { readLimitedBody, type BodyBudget } from './http-body.ts';
+import type { BodyBudget } from './body-budget.ts';
+import { readLimitedBody } from './http-body.ts';
 import { encodeRpcStatus, encodeRpcStatusJson } from './rpc-status.ts';
 import type { ExportHandler } from './types.ts';
 

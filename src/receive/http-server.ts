@@ -16,7 +16,7 @@ import { createAccounting } from './accounting.ts';
 import { createAuthCheck, UNAUTHENTICATED_MESSAGE, type ReceiverAuth, type ReceiverTls } from './auth.ts';
 import { ErrorCode } from '../errors.ts';
 import { createExportRoute, type Send } from './http-export.ts';
-import { BodyBudget } from './http-body.ts';
+import { BodyBudget, defaultBodyBudgetBytes } from './body-budget.ts';
 import { DEFAULT_MAX_REQUEST_BYTES, splitHostPort, unbracket } from './listen.ts';
 import type { ExportHandler, HealthSource, RunningServer } from './types.ts';
 
@@ -93,7 +93,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   const maxRequestBytes = opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const exportRoute = createExportRoute({
     maxRequestBytes,
-    bodyBudget: new BodyBudget(opts.bodyBudgetBytes ?? Math.max(4 * maxRequestBytes, 256 * 1024 * 1024)),
+    bodyBudget: new BodyBudget(opts.bodyBudgetBytes ?? defaultBodyBudgetBytes(maxRequestBytes)),
     handler: opts.handler,
     accounting: createAccounting('http', opts.logger),
     send,
