@@ -1,10 +1,14 @@
 /**
  * Admission control that keeps memory under `receiver.memory_limit_mib`, in the spirit of the collector's
- * memory_limiter. Two checks, both answered with a retryable status so the data waits in the sender's queue:
- *  - request bytes in flight (received, not yet answered) may not exceed a quarter of the ceiling: this is
- *    the memory that grows with load, and it is bounded exactly;
- *  - while RSS (sampled on a timer; reading it per request costs a syscall) is above the soft limit, 80 % of
- *    the ceiling, only one request at a time is admitted.
+ * memory_limiter, answered with a retryable status so the data waits in the sender's queue. What is
+ * admitted is the requests' decoded size in flight (received, not yet answered; a compressed body counted
+ * at COMPRESSED_FACTOR × its wire size): the memory that grows with load, known exactly and given back the
+ * moment a request is answered. It may reach a quarter of the ceiling while RSS is below the soft limit
+ * (80 %); above it, that budget shrinks in proportion to the headroom left, to nothing at the ceiling, where
+ * one request at a time is admitted.
+ * RSS only scales the budget, it does not gate admission by itself: it is a slow, sticky signal (V8 and
+ * malloc keep pages after a large request; after one 5 MB request RSS stayed above the old release point
+ * for two minutes and 14 of 16 small concurrent requests got 429), while small requests cost little.
  * One request is always admitted when none is in flight: memory the process keeps without load (V8 heaps,
  * the embedded ClickHouse's caches) must slow the service down, never stop it for good.
  */
@@ -31,15 +35,23 @@ export interface MemoryLimiter {
  * `onHeapExhausted` is called (once) when the main thread's heap passes HEAP_EXHAUSTED of its limit: the
  * service exits non-zero then, so a supervisor restarts it (acknowledged data is in the durable logs).
  */
-export function startMemoryLimiter(limitBytes: number, intervalMs = 100, onHeapExhausted?: (usedBytes: number, limitBytes: number) => void, heapStats: () => { used_heap_size: number; heap_size_limit: number } = v8.getHeapStatistics): MemoryLimiter {
+export function startMemoryLimiter(
+  limitBytes: number,
+  intervalMs = 100,
+  onHeapExhausted?: (usedBytes: number, limitBytes: number) => void,
+  heapStats: () => { used_heap_size: number; heap_size_limit: number } = v8.getHeapStatistics,
+  readRss: () => number = () => process.memoryUsage.rss(),
+): MemoryLimiter {
   let exhausted = false;
-  let rss = process.memoryUsage.rss();
-  let over = false;
+  /** The share of the in-flight budget RSS leaves: 1 up to the soft limit, 0 at the ceiling. */
+  const headroomAt = (rss: number): number => (limitBytes > 0 ? Math.min(1, Math.max(0, (limitBytes - rss) / (limitBytes * (1 - SOFT_LIMIT)))) : 1);
+  let rss = readRss();
+  let headroom = headroomAt(rss);
   let inflight = 0;
   let inflightRequests = 0;
   const sample = (): void => {
     try {
-      rss = process.memoryUsage.rss();
+      rss = readRss();
     } catch (err) {
       // Reading RSS opens /proc/self/stat: with every file descriptor taken (EMFILE) it throws. Keep the last
       // reading and count it; a timer callback that throws would take the whole process down.
@@ -53,8 +65,7 @@ export function startMemoryLimiter(limitBytes: number, intervalMs = 100, onHeapE
         onHeapExhausted(h.used_heap_size, h.heap_size_limit);
       }
     }
-    // Hysteresis: tighten above the soft limit, relax below 75 %, so the state does not flap per sample.
-    over = over ? rss > limitBytes * 0.75 : rss > limitBytes * SOFT_LIMIT;
+    headroom = headroomAt(rss);
     metrics.memoryRss.set(rss);
   };
   const timer = limitBytes > 0 || onHeapExhausted !== undefined ? setInterval(sample, intervalMs) : undefined;
@@ -62,7 +73,7 @@ export function startMemoryLimiter(limitBytes: number, intervalMs = 100, onHeapE
   return {
     admit(bytes, compressed) {
       const cost = compressed ? bytes * COMPRESSED_FACTOR : bytes;
-      if (limitBytes > 0 && inflightRequests > 0 && (over || inflight + cost > limitBytes * INFLIGHT_SHARE)) {
+      if (limitBytes > 0 && inflightRequests > 0 && inflight + cost > limitBytes * INFLIGHT_SHARE * headroom) {
         metrics.memoryRefusals.inc();
         return undefined;
       }

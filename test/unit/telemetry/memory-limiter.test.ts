@@ -1,5 +1,5 @@
 /** The memory limiter: admission by bytes in flight and RSS, and a sampler that survives EMFILE. */
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMemoryLimiter } from '../../../src/telemetry/memory-limiter.ts';
 
@@ -55,4 +55,53 @@ void test('a main-thread heap past 95 % of its limit calls onHeapExhausted once 
   } finally {
     limiter.stop();
   }
+});
+
+void describe('admission after a large request (issue 17 item 7): decoded bytes in flight, RSS only scales the budget', () => {
+  const MIB = 1024 * 1024;
+  const LIMIT = 2048 * MIB;
+  const settle = () => new Promise((r) => setTimeout(r, 25));
+
+  void test('RSS left high (90 % of the limit) by a finished 5 MB request: 16 healthy concurrent requests are all admitted', async () => {
+    let rss = 600 * MIB;
+    const limiter = startMemoryLimiter(LIMIT, 5, undefined, undefined, () => rss);
+    try {
+      const big = limiter.admit(5.4 * MIB, false);
+      assert.ok(big);
+      rss = 0.9 * LIMIT; // what the big request leaves behind, for minutes: V8 and malloc keep the pages
+      await settle();
+      big();
+      const healthy = Array.from({ length: 16 }, () => limiter.admit(64 * 1024, true));
+      assert.equal(healthy.filter((r) => r !== undefined).length, 16, 'every one admitted (the old RSS gate admitted one at a time: 14 of 16 got 429)');
+      for (const r of healthy) r?.();
+      assert.equal(limiter.inflightBytes, 0);
+    } finally {
+      limiter.stop();
+    }
+  });
+
+  void test('the budget shrinks with the headroom RSS leaves, to one request at a time at the ceiling, and recovers with the next sample', async () => {
+    let rss = 0.5 * LIMIT;
+    const limiter = startMemoryLimiter(LIMIT, 5, undefined, undefined, () => rss);
+    try {
+      const admitted = (bytes: number): number => {
+        const rs: (() => void)[] = [];
+        for (let r = limiter.admit(bytes, false); r !== undefined && rs.length < 1000; r = limiter.admit(bytes, false)) rs.push(r);
+        for (const r of rs) r();
+        return rs.length;
+      };
+      assert.equal(admitted(16 * MIB), 32, 'below the soft limit: a quarter of the ceiling (512 MiB) in flight');
+      rss = 0.95 * LIMIT;
+      await settle();
+      assert.equal(admitted(16 * MIB), 8, 'at 95 %: a quarter of that budget left');
+      rss = 1.05 * LIMIT;
+      await settle();
+      assert.equal(admitted(1024), 1, 'over the ceiling: one at a time');
+      rss = 0.7 * LIMIT;
+      await settle();
+      assert.equal(admitted(16 * MIB), 32, 'back under the soft limit: the whole budget again, at the next sample');
+    } finally {
+      limiter.stop();
+    }
+  });
 });
