@@ -33,6 +33,8 @@ export interface DetectionRow {
   contributing: string[];
   /** 1 when a value was cut to storage.max_value_bytes. */
   truncated: number;
+  /** 1 when event_time is implausible (see implausibleEventTime); the time is stored as sent all the same. */
+  event_time_implausible: number;
 }
 
 /** A stored triggering record, once per record however many rules fired on it. */
@@ -56,7 +58,7 @@ export interface EventRow {
 export const DETECTION_COLUMNS: readonly (keyof DetectionRow)[] = [
   'detected_at', 'event_time', 'rule_id', 'rule_title', 'rule_level', 'rule_status', 'rule_tags', 'product', 'category',
   'service', 'host', 'matched', 'event_id', 'fingerprint', 'source', 'correlation_type', 'correlation_group',
-  'window_start', 'window_end', 'correlation_value', 'contributing', 'truncated',
+  'window_start', 'window_end', 'correlation_value', 'contributing', 'truncated', 'event_time_implausible',
 ];
 
 export const EVENT_COLUMNS: readonly (keyof EventRow)[] = [
@@ -65,6 +67,22 @@ export const EVENT_COLUMNS: readonly (keyof EventRow)[] = [
 ];
 
 const DIGITS = /^\d+$/;
+
+/** Event times before 1990 are implausible for a live log: an unset clock, epoch 0, or a sender's choice. */
+export const PLAUSIBLE_SINCE_MS = Date.UTC(1990, 0, 1);
+/** So are times more than a day ahead of the server's clock (time zones and clock skew stay well inside it). */
+export const PLAUSIBLE_AHEAD_MS = 24 * 3600 * 1000;
+
+/**
+ * Whether a record's time (epoch ns, decimal) is implausible next to when it was evaluated. Such a record
+ * is kept, with its time as sent, and flagged, so an analyst can tell a sender's bad clock (or a forged
+ * time) from when things happened; storage layout never depends on it (partitions follow detected_at).
+ */
+export function implausibleEventTime(eventTimeNs: string, detectedAtMs: number): boolean {
+  if (!DIGITS.test(eventTimeNs)) return true;
+  const ms = eventTimeNs.length > 6 ? Number(eventTimeNs.slice(0, -6)) : 0;
+  return ms < PLAUSIBLE_SINCE_MS || ms > detectedAtMs + PLAUSIBLE_AHEAD_MS;
+}
 
 /** Epoch nanoseconds (decimal string) → `YYYY-MM-DD hh:mm:ss.nnnnnnnnn` UTC. Not a number → epoch 0. */
 export function formatEpochNs(ns: string): string {
@@ -146,6 +164,7 @@ export function toDetectionRow(d: Detection, limit: ValueLimit): DetectionRow {
     correlation_value: c && Number.isFinite(c.value) ? c.value : 0,
     contributing: c ? [...c.contributing] : [],
     truncated: 0,
+    event_time_implausible: implausibleEventTime(d.eventTimeNs, d.detectedAtMs) ? 1 : 0,
   };
   if (limit.cut > before) row.truncated = 1;
   return row;

@@ -20,6 +20,9 @@ import { createDetectionsTableSql, createEventsTableSql, eventsTable } from './s
 
 const copyKey = (table: string): string => `${table}/v2-copy`;
 
+/** The v2 detections columns the copy fills, named: later versions add columns (v3: event_time_implausible). */
+const V2_DETECTION_COLUMNS = 'detected_at, event_time, rule_id, rule_title, rule_level, rule_status, rule_tags, product, category, service, host, matched, event_id, fingerprint, source, correlation_type, correlation_group, window_start, window_end, correlation_value, contributing, truncated';
+
 export const legacyTable = (table: string): string => `${table}_v1`;
 
 /** Version 1 exactly as released; never edit. */
@@ -103,7 +106,7 @@ export async function copyLegacyRows(client: ClickHouseClient, database: string,
       clickhouse_settings: { ...oneBlock, insert_deduplication_token: `migrate-v2:${p}:events` },
     });
     await client.command({
-      query: `INSERT INTO \`${database}\`.\`${table}\` SELECT detected_at, event_time, rule_id, rule_title, rule_level, rule_status, rule_tags, product, category, service, host, matched, fingerprint, fingerprint, source, '', map(), toDateTime64(0, 9, 'UTC'), toDateTime64(0, 9, 'UTC'), 0, [], 0 FROM ${src} WHERE _partition_id = {p:String}`,
+      query: `INSERT INTO \`${database}\`.\`${table}\` (${V2_DETECTION_COLUMNS}) SELECT detected_at, event_time, rule_id, rule_title, rule_level, rule_status, rule_tags, product, category, service, host, matched, fingerprint, fingerprint, source, '', map(), toDateTime64(0, 9, 'UTC'), toDateTime64(0, 9, 'UTC'), 0, [], 0 FROM ${src} WHERE _partition_id = {p:String}`,
       query_params: { p },
       clickhouse_settings: { ...oneBlock, insert_deduplication_token: `migrate-v2:${p}:detections` },
     });

@@ -10,7 +10,7 @@ import { ErrorCode, PipelineError } from '../errors.ts';
 import { formatEpochMs } from './detection-row.ts';
 import { isRetryableStoreError } from './retry-policy.ts';
 import { legacyDetectionsTableSql, migrateV2Statements } from './migrate-v2.ts';
-import { assertIdentifier, createDatabaseSql, createMigrationsTableSql, eventsTable, ttlExpression } from './schema.ts';
+import { addEventTimeFlagSql, assertIdentifier, createDatabaseSql, createMigrationsTableSql, eventsTable, ttlExpression } from './schema.ts';
 
 export interface SchemaOptions {
   readonly database: string;
@@ -33,6 +33,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'create_detections', statements: (db, t) => [legacyDetectionsTableSql(db, t)] },
   // Partition by detected_at, events once per record; the old rows are copied in the background (migrate-v2.ts).
   { version: 2, name: 'detected_at_layout', statements: (db, t, client) => migrateV2Statements(client, db, t) },
+  // Implausible event times (a sender's bad clock or forged time) kept and flagged.
+  { version: 3, name: 'event_time_implausible', statements: (db, t) => [addEventTimeFlagSql(db, t)] },
 ];
 
 export interface MigrateResult {

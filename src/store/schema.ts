@@ -26,6 +26,7 @@
  * | correlation_value | Float64                       | The count or aggregate the correlation condition was checked on. |
  * | contributing      | Array(String)                 | Fingerprints of the detections a correlation is made of (bounded sample). |
  * | truncated         | UInt8                         | 1 when a value was cut to storage.max_value_bytes. |
+ * | event_time_implausible | UInt8                    | 1 when event_time is before 1990 or more than a day after detected_at: kept as sent, flagged (migration v3). |
  *
  * `<database>.<table>_events`: event_id, detected_at, event_time, host, sigma_event (the mapped
  * Sigma event as JSON: `JSONExtractString(sigma_event, 'CommandLine')`), body (the original OTLP
@@ -135,6 +136,11 @@ ENGINE = MergeTree
 PARTITION BY toDate(detected_at)
 ORDER BY (toStartOfHour(detected_at), host, event_id)
 ${TABLE_SETTINGS}`;
+}
+
+/** Schema v3: the implausible-time flag, after `truncated` (rows written before it read 0). */
+export function addEventTimeFlagSql(database: string, table: string): string {
+  return `ALTER TABLE \`${database}\`.\`${table}\` ADD COLUMN IF NOT EXISTS event_time_implausible UInt8 DEFAULT 0 AFTER truncated`;
 }
 
 /** The TTL expression for `days` (> 0), exactly as ClickHouse prints it back in system.tables. */

@@ -56,7 +56,7 @@ void describe('migrate', () => {
     assert.doesNotMatch(t?.engine_full ?? '', /\bTTL\b/);
 
     const recorded = await rows<{ version: number; name: string }>("SELECT version, name FROM otel_sigma.schema_migrations WHERE table_name = 'detections'");
-    assert.deepEqual(recorded.sort((a, b) => a.version - b.version), [{ version: 1, name: 'create_detections' }, { version: 2, name: 'detected_at_layout' }]);
+    assert.deepEqual(recorded.sort((a, b) => a.version - b.version), [{ version: 1, name: 'create_detections' }, { version: 2, name: 'detected_at_layout' }, { version: 3, name: 'event_time_implausible' }]);
     const legacy = await rows("SELECT name FROM system.tables WHERE database = 'otel_sigma' AND name = 'detections_v1'");
     assert.deepEqual(legacy, [], 'a new install keeps no empty v1 table');
   });
@@ -65,7 +65,7 @@ void describe('migrate', () => {
     const res = await migrate(ch.client, { database: 'otel_sigma', table: 'detections', ttlDays: 0 });
     assert.deepEqual(res, { applied: [], ttl: 'unchanged' });
     const [n] = await rows<{ n: string }>("SELECT count() AS n FROM otel_sigma.schema_migrations WHERE table_name = 'detections'");
-    assert.equal(Number(n?.n), 2);
+    assert.equal(Number(n?.n), 3);
   });
 
   void test('a changed TTL is applied on restart, an unchanged one is left alone, 0 removes it', async () => {
@@ -95,8 +95,8 @@ void describe('migrate', () => {
   void test('database and table names are configurable and tracked separately', async () => {
     const a = await migrate(ch.client, { database: 'custom_db', table: 'dets_a', ttlDays: 3 });
     const b = await migrate(ch.client, { database: 'custom_db', table: 'dets_b', ttlDays: 0 });
-    assert.deepEqual(a, { applied: [1, 2], ttl: 'set' });
-    assert.deepEqual(b, { applied: [1, 2], ttl: 'unchanged' });
+    assert.deepEqual(a, { applied: [1, 2, 3], ttl: 'set' });
+    assert.deepEqual(b, { applied: [1, 2, 3], ttl: 'unchanged' });
     const tables = await rows<{ name: string }>("SELECT name FROM system.tables WHERE database = 'custom_db' ORDER BY name");
     assert.deepEqual(tables.map((t) => t.name), ['dets_a', 'dets_a_events', 'dets_b', 'dets_b_events', 'schema_migrations']);
     assert.equal(await currentTtl(ch.client, 'custom_db', 'dets_a_events'), 'toDateTime(detected_at) + toIntervalDay(3)', 'events expire with their detections');
@@ -139,7 +139,7 @@ void describe('migration from the v1 layout (partitioned by event day)', () => {
   void test('keeps every row, resumes after an interruption, and takes new detections while it runs', async () => {
     await oldInstall();
     const res = await migrate(ch.client, { database: DB, table: 'detections', ttlDays: 0 });
-    assert.deepEqual(res.applied, [2]);
+    assert.deepEqual(res.applied, [2, 3]);
     const legacy = await rows<{ n: string }>(`SELECT count() AS n FROM ${DB}.detections_v1`);
     assert.equal(Number(legacy[0]?.n), 30, 'the old rows wait in detections_v1');
 
@@ -160,8 +160,9 @@ void describe('migration from the v1 layout (partitioned by event day)', () => {
     assert.equal(second.dropped, true);
     assert.deepEqual(await copyLegacyRows(ch.client, DB, 'detections'), { partitions: 0, rows: 0, dropped: false });
 
-    const dets = await rows<{ fingerprint: string; event_id: string }>(`SELECT fingerprint, event_id FROM ${DB}.detections ORDER BY fingerprint`);
+    const dets = await rows<{ fingerprint: string; event_id: string; event_time_implausible: number }>(`SELECT fingerprint, event_id, event_time_implausible FROM ${DB}.detections ORDER BY fingerprint`);
     assert.equal(dets.length, 31);
+    assert.ok(dets.every((d) => d.event_time_implausible === 0), 'copied into the v3 table (the copy names its columns)');
     assert.equal(new Set(dets.map((d) => d.fingerprint)).size, 31, 'no row copied twice');
     const joined = await rows<{ body: string }>(`SELECT e.body AS body FROM ${DB}.detections AS d INNER JOIN ${DB}.detections_events AS e ON d.event_id = e.event_id WHERE startsWith(d.fingerprint, 'v1-')`);
     assert.deepEqual(joined.map((r) => r.body).sort(), Array.from({ length: 30 }, (_, i) => `old body ${i}`).sort(), 'every old event is reachable from its detection');

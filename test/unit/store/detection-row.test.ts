@@ -99,3 +99,26 @@ void describe('toDetectionRow / toEventRow', () => {
     assert.equal(sev(Number.NaN), 0);
   });
 });
+
+void describe('implausible event times (issue 17 item 4): kept as sent, flagged', () => {
+  const now = Date.UTC(2026, 11, 6, 12);
+  const ns = (ms: number): string => `${BigInt(ms) * 1_000_000n + 123n}`;
+  const flag = (eventTimeNs: string): number => toDetectionRow(makeDetection({ eventTimeNs, detectedAtMs: now }), new ValueLimit(1024)).event_time_implausible;
+
+  void test('before 1990 or more than a day ahead of detected_at is flagged; the stored time is unchanged', () => {
+    for (const t of ['0', '5', ns(Date.UTC(1989, 11, 31, 23, 59, 59)), ns(now + 24 * 3600_000 + 1), '18446744073709551615', 'garbage']) assert.equal(flag(t), 1, t);
+    const row = toDetectionRow(makeDetection({ eventTimeNs: ns(Date.UTC(1975, 0, 1)), detectedAtMs: now }), new ValueLimit(1024));
+    assert.equal(row.event_time, '1975-01-01 00:00:00.000000123');
+  });
+
+  void test('1990 onwards up to a day ahead (clock skew, time zones) is plausible, including old records replayed', () => {
+    for (const t of [ns(Date.UTC(1990, 0, 1)), ns(Date.UTC(2003, 5, 1)), ns(now - 400 * 24 * 3600_000), ns(now), ns(now + 23 * 3600_000)]) assert.equal(flag(t), 0, t);
+  });
+
+  void test('agrees with the documented bounds for any time (property)', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: Date.UTC(2261, 0, 1) }), (ms) => {
+      const expected = ms < Date.UTC(1990, 0, 1) || ms > now + 24 * 3600_000 ? 1 : 0;
+      assert.equal(flag(ns(ms)), expected);
+    }));
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertIdentifier, createDetectionsTableSql, ttlExpression } from '../../../src/store/schema.ts';
+import { addEventTimeFlagSql, assertIdentifier, createDetectionsTableSql, ttlExpression } from '../../../src/store/schema.ts';
 import { DETECTION_COLUMNS } from '../../../src/store/detection-row.ts';
 
 void describe('assertIdentifier', () => {
@@ -15,10 +15,11 @@ void describe('assertIdentifier', () => {
 });
 
 void describe('detections DDL', () => {
-  void test('declares exactly the row columns, in order', () => {
+  void test('declares exactly the row columns, in order (v2 table, then the column v3 adds)', () => {
     const sql = createDetectionsTableSql('db', 'tbl');
     const declared = [...sql.matchAll(/^ {4}([a-z_]+) +[A-Z]/gm)].map((m) => m[1]);
-    assert.deepEqual(declared, [...DETECTION_COLUMNS]);
+    const added = /ADD COLUMN IF NOT EXISTS ([a-z_]+) UInt8 DEFAULT 0 AFTER truncated$/.exec(addEventTimeFlagSql('db', 'tbl'))![1];
+    assert.deepEqual([...declared, added], [...DETECTION_COLUMNS]);
     assert.match(sql, /CREATE TABLE IF NOT EXISTS `db`\.`tbl`/);
   });
   void test('the TTL expression is the form ClickHouse prints back (compared on restart)', () => {
