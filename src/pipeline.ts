@@ -68,6 +68,7 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
     await migrate(ch.client, { database: cfg.storage.database, table: cfg.storage.table, ttlDays: cfg.storage.ttl_days, target: ch.target });
     const store = new DetectionWriter({
       client: ch.client,
+      insertRows: ch.insertJsonRows,
       logger: log.child({ stage: 'store' }),
       database: cfg.storage.database,
       table: cfg.storage.table,

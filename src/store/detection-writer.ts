@@ -15,7 +15,6 @@
  * retried one request at a time and the refused ones go to `<log_dir>/dead-letter/`.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { Readable } from 'node:stream';
 import type { DetectedEvent, Detection } from '../detect/detection.ts';
 import { ErrorCode, PipelineError } from '../errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -23,12 +22,15 @@ import { metrics } from '../telemetry/metrics.ts';
 import { DurableLog, type LogBatch } from '../wal/durable-log.ts';
 import { writeDeadLetter } from './dead-letter.ts';
 import { toDetectionRow, toEventRow, ValueLimit } from './detection-row.ts';
+import { httpInsert, type RowInserter } from './client.ts';
 import { RecentSet } from './recent-set.ts';
 import { backoffDelayMs, clickHouseErrorCode, isRetryableStoreError } from './retry-policy.ts';
 import { assertIdentifier, eventsTable } from './schema.ts';
 
 export interface DetectionWriterOptions {
   readonly client: ClickHouseClient;
+  /** How rows are inserted (ClickHouseHandle.insertJsonRows); the client's generic exec by default. */
+  readonly insertRows?: RowInserter;
   readonly database?: string;
   readonly table?: string;
   /** The detection log's directory (one per process). */
@@ -59,7 +61,7 @@ interface Header {
 }
 
 export class DetectionWriter {
-  readonly #client: ClickHouseClient;
+  readonly #insertRows: RowInserter;
   readonly #detections: string;
   readonly #events: string;
   readonly #log: DurableLog;
@@ -82,7 +84,7 @@ export class DetectionWriter {
   #insertOk = true;
 
   constructor(opts: DetectionWriterOptions) {
-    this.#client = opts.client;
+    this.#insertRows = opts.insertRows ?? httpInsert(opts.client);
     const database = assertIdentifier('storage.database', opts.database ?? 'otel_sigma');
     const table = assertIdentifier('storage.table', opts.table ?? 'detections');
     this.#detections = `${database}.${table}`;
@@ -314,12 +316,7 @@ export class DetectionWriter {
     const body = chunks.filter((c) => c.length > 0);
     if (body.length === 0) return;
     // The rows are already JSONEachRow text: sent as they are, without a parse and re-serialize.
-    const rs = await this.#client.exec({
-      query: `INSERT INTO ${target} FORMAT JSONEachRow`,
-      values: Readable.from(body),
-      clickhouse_settings: { insert_deduplication_token: token },
-    });
-    rs.stream.destroy();
+    await this.#insertRows(target, body, { insert_deduplication_token: token });
   }
 
   #sleep(ms: number): Promise<void> {

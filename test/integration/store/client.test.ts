@@ -27,6 +27,17 @@ void describe('openClickHouse (embedded)', () => {
     assert.deepEqual(await rs.json(), [{ n: 42 }]);
   });
 
+  void test('insertJsonRows: JSONEachRow bytes stored as sent, a repeated dedup token stored once, errors carry the ClickHouse code', async () => {
+    await ch.client.command({ query: 'CREATE TABLE IF NOT EXISTS default.raw_rows (k UInt32, s String) ENGINE = MergeTree ORDER BY k SETTINGS non_replicated_deduplication_window = 100' });
+    const chunks = [Buffer.from('{"k":1,"s":"é \\u00e9 ✓"}\n{"k":2,"s":"b"}\n'), Buffer.from('{"k":3,"s":"c"}\n')];
+    await ch.insertJsonRows('default.raw_rows', chunks, { insert_deduplication_token: 't1' });
+    await ch.insertJsonRows('default.raw_rows', chunks, { insert_deduplication_token: 't1' });
+    const rows = await (await ch.client.query({ query: 'SELECT k, s FROM default.raw_rows ORDER BY k', format: 'JSONEachRow' })).json<{ k: number; s: string }>();
+    assert.deepEqual(rows, [{ k: 1, s: 'é é ✓' }, { k: 2, s: 'b' }, { k: 3, s: 'c' }]);
+    await assert.rejects(ch.insertJsonRows('default.no_such_table', chunks, {}), (e: unknown) => (e as { code?: string }).code === '60');
+    await assert.rejects(ch.insertJsonRows('default.raw_rows', [Buffer.from('{"k":"x"}\n')], {}), (e: unknown) => /^\d+$/.test((e as { code?: string }).code ?? ''));
+  });
+
   void test('a second process opening the same directory gets ERR_STORE naming the directory', async () => {
     const clientTs = new URL('../../../src/store/client.ts', import.meta.url).href;
     const script = `

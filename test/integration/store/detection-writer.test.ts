@@ -46,7 +46,9 @@ const outage = (): OutageConnection => new OutageConnection(createChdbConnection
 const faulty = (plan: FaultPlan): FaultyConnection => new FaultyConnection(createChdbConnection({ path: chdbDir }), plan);
 
 function writer(t: { table: string; logDir: string }, over: Partial<DetectionWriterOptions> = {}): DetectionWriter {
-  const w = new DetectionWriter({ client: ch.client, database: DB, table: t.table, logDir: t.logDir, retryBaseMs: 5, retryMaxDelayMs: 20, ...over });
+  // The embedded engine's own insert path unless a test injects a faulty client (which goes through its exec).
+  const insert = over.client === undefined ? { insertRows: ch.insertJsonRows } : {};
+  const w = new DetectionWriter({ client: ch.client, ...insert, database: DB, table: t.table, logDir: t.logDir, retryBaseMs: 5, retryMaxDelayMs: 20, ...over });
   toClose.push(w);
   return w;
 }
