@@ -1,11 +1,11 @@
 /**
  * `otel-sigma convert --target clickhouse [--json] RULE...`: Sigma rules → ClickHouse SQL over SigNoz's logs table.
- * Exit status (also in `convert --help` and docs/hunting.md): 0 every rule has a query (exact or approximate,
- * i.e. prefilter only); 1 a rule file cannot be read or parsed; 3 some rule cannot be translated at all.
+ * Exit status (also in `convert --help` and docs/hunting.md): 0 every rule's query narrows the rows (exact or
+ * prefiltered); 1 a rule file cannot be read or parsed; 3 some rule's query narrows nothing (unfiltered).
  */
 import { statSync } from 'node:fs';
 import { loadConfig } from '../config/load.ts';
-import { convertRuleFiles, ruleQuery, type CorrelationSummary } from '../convert/convert.ts';
+import { convertRuleFiles, countsText, ruleQuery, translationCounts, type CorrelationSummary } from '../convert/convert.ts';
 import { findRuleFiles } from '../detect/rules/load.ts';
 import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
 import { assertTableName } from '../hunt/reader.ts';
@@ -32,11 +32,11 @@ export function runConvert(paths: readonly string[], o: { target: string; json?:
     if (o.json === true) process.stdout.write(`${JSON.stringify({ file: c.file, id: c.id, title: c.title, translation: 'correlation', notes: [note], sql: null })}\n`);
     else process.stdout.write(`-- ${c.title} (${c.id}) ${c.file}\n-- translation: correlation\n--   ${note}\n\n`);
   }
-  const count = (t: string): number => rules.filter((r) => r.translation === t && r.unreadable !== true).length;
+  const counts = translationCounts(rules);
   const unreadable = rules.filter((r) => r.unreadable === true).length;
-  process.stderr.write(`${rules.length - unreadable} rules: ${count('exact')} exact, ${count('approximate')} approximate (prefilter only), ${count('untranslatable')} untranslatable` +
+  process.stderr.write(`${rules.length - unreadable} rules: ${countsText(counts)}` +
     `${correlations.length > 0 ? `; ${correlations.length} correlation rules (not SQL: they run over their rules' matches)` : ''}` +
     `${unreadable > 0 ? `; ${unreadable} file(s) unreadable or not valid YAML` : ''}\n`);
   if (unreadable > 0) return 1;
-  return count('untranslatable') > 0 ? 3 : 0;
+  return counts.unfiltered > 0 ? 3 : 0;
 }

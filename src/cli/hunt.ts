@@ -8,19 +8,22 @@ import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { securityFromConfig, type SecurityOptions } from '../config/tls.ts';
 import { AlertSender } from '../alert/keep-sender.ts';
-import { combinedPrefilter, convertRuleFiles, type Prefilter } from '../convert/convert.ts';
+import { convertRuleFiles, countsText, huntFilter } from '../convert/convert.ts';
 import { probePrefilter } from '../convert/probe.ts';
+import { findRuleFiles } from '../detect/rules/load.ts';
+import { rulesHash } from '../hunt/evaluate.ts';
+import { poolEvaluator } from '../hunt/evaluators.ts';
 import type { Detection } from '../detect/detection.ts';
 import { readCheckpoint } from '../hunt/checkpoint.ts';
 import { followHunt } from '../hunt/follow.ts';
 import { runHunt } from '../hunt/hunt.ts';
 import { terminalProgress } from '../hunt/progress.ts';
-import { huntFingerprints, tableExists } from '../hunt/reader.ts';
+import { bodyLayout, huntFingerprints, huntFingerprintsSince, tableExists } from '../hunt/reader.ts';
 import { DetectionWriter } from '../store/detection-writer.ts';
 import { migrate } from '../store/migrations.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { parseDuration } from './detections.ts';
-import { clickHouseFromConfig, mappingFromConfig, rulesetFromConfig } from '../config/from-config.ts';
+import { clickHouseFromConfig, mappingFromConfig, rulesetFromConfig, workerConfigFrom } from '../config/from-config.ts';
 
 export interface HuntCliOptions {
   readonly since?: string;
@@ -66,17 +69,10 @@ export async function runHuntCommand(o: HuntCliOptions, configFile: string | und
   const pageSize = positiveInt('page-size', o.pageSize);
 
   const mapping = mappingFromConfig(cfg);
-  const ruleset = rulesetFromConfig(cfg, mapping);
-  process.stderr.write(`${ruleset.loaded} rules loaded, ${ruleset.rejected} rejected\n`);
-  if (ruleset.rules.length === 0) throw new Error('no rules loaded; check --rules');
-  let prefilter: Prefilter = { with: '', where: '' };
-  if (o.sql === true) {
-    const converted = convertRuleFiles(ruleset.rules.map((r) => r.file), mapping, cfg.rules.placeholders);
-    // only the rules that loaded (a file may hold rules the selection dropped; they only widen the OR)
-    prefilter = combinedPrefilter(converted);
-    process.stderr.write(prefilter.where === '' ? 'prefilter: none (a rule cannot be narrowed in SQL)\n' : `prefilter: ${prefilter.with.length + prefilter.where.length} characters of SQL\n`);
-  }
-
+  // The rules as SQL: ClickHouse returns only the rows some rule's condition accepts (each rule narrows
+  // its own part; the engine still decides on every row returned). --sql is kept for compatibility: always on.
+  const converted = convertRuleFiles(findRuleFiles(cfg.rules.paths, []), mapping, cfg.rules.placeholders);
+  if (converted.length === 0) throw new Error('no rules found; check --rules');
   const ch = clickHouseFromConfig(cfg, sec, 300_000);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
@@ -86,6 +82,10 @@ export async function runHuntCommand(o: HuntCliOptions, configFile: string | und
   try {
     mkdirSync(cfg.storage.data_dir, { recursive: true });
     if (!(await tableExists(ch.client, o.signozTable))) throw noSignozTable(o.signozTable, ch.embedded, ch.target);
+    const layout = await bodyLayout(ch.client, o.signozTable);
+    const filter = huntFilter(converted, layout);
+    let prefilter = { with: filter.with, where: filter.hit === '1' ? '' : filter.hit };
+    process.stderr.write(`rules as SQL: ${countsText(filter.counts)}\n`);
     const bad = await probePrefilter(ch.client, prefilter);
     if (bad !== undefined) {
       process.stderr.write(`prefilter: ClickHouse refused it (${bad.split('\n')[0]!}); hunting without it\n`);
@@ -118,15 +118,19 @@ export async function runHuntCommand(o: HuntCliOptions, configFile: string | und
     }
     const sender = alerts;
     const onStored = sender ? (ds: readonly Detection[]): void => { for (const d of ds) sender.send(d); } : undefined;
-    const common = { client: ch.client, ruleset, mapping, table: o.signozTable, where: prefilter.where, with: prefilter.with, pageSize, sink: writer, signal: stop.signal, ...(onStored ? { onStored } : {}) };
+    const common = { client: ch.client, table: o.signozTable, where: prefilter.where, with: prefilter.with, pageSize, sink: writer, signal: stop.signal, ...(onStored ? { onStored } : {}) };
+    const detectionsTable = `${cfg.storage.database}.${cfg.storage.table}`;
     try {
       if (o.follow === true) {
+        const ruleset = rulesetFromConfig(cfg, mapping);
+        process.stderr.write(`${ruleset.loaded} rules loaded, ${ruleset.rejected} rejected\n`);
         const lookbackNs = BigInt(parseDuration(o.lookback)) * 1_000_000_000n;
         const followFile = o.checkpoint ?? path.join(cfg.storage.data_dir, 'hunt-follow.json');
         const start = o.resume === true ? followStart(followFile, lookbackNs) ?? fromNs : fromNs;
-        const detectionsTable = `${cfg.storage.database}.${cfg.storage.table}`;
         const s = await followHunt({
           ...common,
+          ruleset,
+          mapping,
           fromNs: start,
           intervalMs: parseDuration(o.interval) * 1000,
           lookbackNs,
@@ -135,16 +139,31 @@ export async function runHuntCommand(o: HuntCliOptions, configFile: string | und
         });
         process.stderr.write(`hunt --follow stopped: ${s.rows} records, ${s.detections} detections, ${s.polls} polls\n`);
       } else {
-        const r = await runHunt({
-          ...common,
-          fromNs,
-          toNs,
-          progress: terminalProgress(),
-          checkpointFile,
-          resume: o.resume === true,
-        });
+        const evaluator = await poolEvaluator(workerConfigFrom(cfg), cfg.workers.threads);
+        process.stderr.write(`${evaluator.summary.loaded} rules loaded, ${evaluator.summary.rejected} rejected, ${evaluator.parallelism} workers\n`);
+        if (evaluator.summary.loaded === 0) {
+          await evaluator.close();
+          throw new Error('no rules loaded; check --rules');
+        }
+        let r;
+        try {
+          r = await runHunt({
+            ...common,
+            evaluator,
+            rulesHash: rulesHash(converted),
+            layout,
+            fromNs,
+            toNs,
+            progress: terminalProgress(),
+            checkpointFile,
+            resume: o.resume === true,
+            storedFingerprints: (eventSinceNs, detectedSinceMs) => huntFingerprintsSince(ch.client, detectionsTable, eventSinceNs, detectedSinceMs),
+          });
+        } finally {
+          await evaluator.close();
+        }
         const rate = r.elapsedMs > 0 ? Math.round((r.rows / r.elapsedMs) * 1000) : 0;
-        process.stderr.write(`${r.complete ? 'hunt done' : 'hunt interrupted (continue with --resume)'}: ${r.rows} records, ${r.detections} detections, ${rate} records/s\n`);
+        process.stderr.write(`${r.complete ? 'hunt done' : 'hunt interrupted (continue with --resume)'}: ${r.rows} records, ${r.detections} detections, ${r.rulesMatched} rules matched, ${rate} records/s; rules as SQL: ${countsText(filter.counts)}\n`);
         if (!r.complete) return 130;
       }
     } finally {

@@ -5,10 +5,12 @@
  * (the translation of `not X` is NOT(a condition that only accepts rows X surely matches)), and the
  * reason is reported.
  */
+import { createHash } from 'node:crypto';
 import { sqlString } from '../hunt/reader.ts';
 import type { LogsourceMapping, LogsourceVariant } from '../map/types.ts';
 import { parseCondition, type CondNode } from './condition.ts';
-import { IS_JSON, IS_XML, jsonField, xmlField, type Aliases } from './signoz-fields.ts';
+import { BODY, IS_JSON, IS_XML, jsonField, xmlField, type Aliases } from './signoz-fields.ts';
+import { keywordCond, piecesCond, textCond } from './keyword-sql.ts';
 
 export interface RuleSql {
   /** WHERE condition (widened where it could not be exact); refers to `aliases`. */
@@ -19,6 +21,14 @@ export interface RuleSql {
   readonly routing: string;
   /** Why the condition is wider than the rule; empty = exact for Windows JSON bodies. */
   readonly approximations: readonly string[];
+  /** `where` as an OR of (routing AND detection), one per logsource variant: hunts group rules by routing. */
+  readonly parts: readonly RulePart[];
+}
+
+export interface RulePart {
+  /** An alias (registered in `aliases`) or '1'. */
+  readonly routing: string;
+  readonly det: string;
 }
 
 type Polarity = boolean; // true: may over-approximate (superset); false: may only under-approximate (subset)
@@ -30,6 +40,8 @@ interface Ctx {
   readonly notes: Set<string>;
   readonly aliases: Aliases;
   readonly rename: Readonly<Record<string, string>>;
+  /** The variant routes Windows events only: rows of other bodies never reach its field conditions. */
+  readonly windowsOnly: boolean;
 }
 
 export function ruleToSql(detection: Record<string, unknown>, logsource: { product?: string; category?: string; service?: string }, mapping: LogsourceMapping): RuleSql {
@@ -42,10 +54,12 @@ export function ruleToSql(detection: Record<string, unknown>, logsource: { produ
   if (!entry) notes.add('logsource has no mapping entry: not narrowed by logsource');
   const alternatives: string[] = [];
   const routes: string[] = [];
+  const parts: RulePart[] = [];
   for (const v of variants) {
-    const ctx: Ctx = { notes, aliases, rename: v.rename ?? {} };
-    const routing = Object.entries(v.when).map(([k, vals]) => routingSql(k, vals, ctx));
-    routes.push(and(routing));
+    const windowsOnly = (v.when['@product'] ?? []).length === 1 && String(v.when['@product']![0]).toLowerCase() === 'windows';
+    const ctx: Ctx = { notes, aliases, rename: v.rename ?? {}, windowsOnly };
+    const route = routeAlias(and(Object.entries(v.when).map(([k, vals]) => routingSql(k, vals, ctx))), aliases);
+    routes.push(route);
     let det: string;
     try {
       det = or(conditions.map((c) => node(parseCondition(c), detection, ctx, true)));
@@ -53,17 +67,28 @@ export function ruleToSql(detection: Record<string, unknown>, logsource: { produ
       notes.add(`untranslatable condition: ${(e as Error).message}`);
       det = T;
     }
-    alternatives.push(and([...routing, det]));
+    alternatives.push(and([route, det]));
+    if (route !== F && det !== F) parts.push({ routing: route, det });
   }
-  return { where: or(alternatives), routing: or(routes), aliases, approximations: [...notes] };
+  return { where: or(alternatives), routing: or(routes), aliases, approximations: [...notes], parts };
+}
+
+/** A logsource condition as a named alias: a few dozen distinct ones serve thousands of rules. */
+function routeAlias(cond: string, aliases: Aliases): string {
+  if (cond === T || cond === F) return cond;
+  const name = `r_${createHash('sha1').update(cond).digest('hex').slice(0, 10)}`;
+  aliases.set(name, cond);
+  return name;
 }
 
 /** A logsource `when` key: Channel/EventID/Provider_Name/EventType read from the row; @meta keys are not narrowed. */
 function routingSql(key: string, vals: readonly (string | number)[], ctx: Ctx): string {
   // Windows events come only from JSON map bodies or XML bodies; other meta facts follow from Channel/EventID.
   if (key === '@product' && vals.length === 1 && String(vals[0]).toLowerCase() === 'windows') return `(${IS_JSON}) OR (${IS_XML})`;
+  // Rows the Windows mapper claims (map bodies naming event_id) never reach a Linux, generic or appliance rule.
+  if ((key === '@product' || key === '@source') && !vals.some((x) => String(x).toLowerCase() === 'windows')) return `NOT ${IS_JSON}`;
   if (key.startsWith('@')) return T;
-  return fieldCond(key, vals.map((x) => ({ kind: 'like' as const, pattern: likeExact(String(x)) })), 'any', true, ctx);
+  return fieldCond(key, vals.map((x) => ({ kind: 'like' as const, pattern: likeExact(String(x)), literal: String(x) })), 'any', true, ctx);
 }
 
 function node(n: CondNode, det: Record<string, unknown>, ctx: Ctx, pos: Polarity): string {
@@ -85,17 +110,25 @@ function node(n: CondNode, det: Record<string, unknown>, ctx: Ctx, pos: Polarity
 }
 
 function selection(sel: unknown, ctx: Ctx, pos: Polarity): string {
-  if (Array.isArray(sel)) {
-    if (sel.every((x) => x !== null && typeof x === 'object' && !Array.isArray(x))) return or(sel.map((m) => fieldMap(m as Record<string, unknown>, ctx, pos)));
-    ctx.notes.add('keyword search: approximate, prefilter only');
-    return wide(pos);
-  }
-  if (sel !== null && typeof sel === 'object') return fieldMap(sel as Record<string, unknown>, ctx, pos);
-  ctx.notes.add('keyword search: approximate, prefilter only');
-  return wide(pos);
+  const isMap = (x: unknown): boolean => x !== null && typeof x === 'object' && !Array.isArray(x);
+  if (isMap(sel)) return fieldMap(sel as Record<string, unknown>, ctx, pos);
+  // A list is an OR of its maps and its keywords (the engine's compile.ts reads it the same way).
+  const items = Array.isArray(sel) ? sel : [sel];
+  return or(items.map((x) => (isMap(x) ? fieldMap(x as Record<string, unknown>, ctx, pos) : keyword(x, ctx, pos))));
 }
 
-type Matcher = { readonly kind: 'like'; readonly pattern: string; readonly cased?: boolean } | { readonly kind: 're'; readonly re: string; readonly flags: string } | { readonly kind: 'cidr'; readonly net: string };
+/** A keyword (any field contains it): literal pieces of it in the row's text, a superset only, so never under a `not`. */
+function keyword(v: unknown, ctx: Ctx, pos: Polarity): string {
+  ctx.notes.add('keyword search: prefilter only');
+  if (!pos || (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')) return wide(pos);
+  return keywordCond(String(v), ctx.aliases);
+}
+
+type Matcher = {
+  readonly kind: 'like'; readonly pattern: string; readonly cased?: boolean; readonly literal: string;
+  /** `contains` of a value without wildcards: the text itself. */
+  readonly contains?: string;
+} | { readonly kind: 're'; readonly re: string; readonly flags: string } | { readonly kind: 'cidr'; readonly net: string };
 
 function fieldMap(m: Record<string, unknown>, ctx: Ctx, pos: Polarity): string {
   const parts: string[] = [];
@@ -141,7 +174,8 @@ function matcher(v: unknown, mods: readonly string[]): Matcher | string {
   if (mods.includes('contains')) p = `%${p}%`;
   else if (mods.includes('startswith')) p = `${p}%`;
   else if (mods.includes('endswith')) p = `%${p}`;
-  return { kind: 'like', pattern: p, cased: mods.includes('cased') };
+  const plain = mods.includes('contains') && !/(?<!\\)[*?]/.test(s) && !s.includes('\\') ? s : undefined;
+  return { kind: 'like', pattern: p, cased: mods.includes('cased'), literal: s, ...(plain !== undefined ? { contains: plain } : {}) };
 }
 
 /** Sigma wildcards (`*`, `?`, backslash escapes as in sigma-semantics.md) → a LIKE pattern. */
@@ -178,22 +212,39 @@ function matchSql(v: string, m: Matcher, pos: Polarity): string {
 }
 
 /**
- * Field condition. JSON body: the extracted value when found; when not found and the field's name
- * appears in the body, unknown (wide). XML body: routing fields only. Other bodies: unknown.
+ * Field condition. Windows JSON body: the extracted value when found; when not found and the field's
+ * name appears in the body, unknown (wide). XML body: routing fields only (others unknown). Any other
+ * body (Linux, generic): the values' literal pieces in the row's text, as for a keyword (regexes and
+ * CIDRs are not narrowed there); not at all for a variant that routes Windows events only.
  */
 function fieldCond(field: string, ms: readonly Matcher[], q: 'any' | 'all', pos: Polarity, ctx: Ctx): string {
-  const test = (v: string): string => (q === 'all' ? and : or)(ms.map((m) => matchSql(v, m, pos)));
+  const test = (v: string): string => valuesSql(v, ms, q, pos);
   const j = jsonField(field, ctx.aliases);
   const x = xmlField(field, ctx.aliases);
-  if (j === undefined) ctx.notes.add(`field ${field} is not located in the body: approximate, prefilter only`);
+  if (j === undefined) ctx.notes.add(`field ${field} is not located in the body: prefilter only`);
   const name = sqlString(field);
-  let jsonPart: string;
-  if (j === undefined) jsonPart = wide(pos);
-  else jsonPart = pos ? `if(${j} != '', ${test(j)}, positionCaseInsensitive(body, ${name}) > 0)` : `(${j} != '' AND ${test(j)})`;
-  let xmlPart: string;
-  if (x === undefined) xmlPart = wide(pos);
-  else xmlPart = pos ? `if(${x} != '', ${test(x)}, 1)` : `(${x} != '' AND ${test(x)})`;
-  return `multiIf(${IS_JSON}, ${jsonPart}, ${IS_XML}, ${xmlPart}, ${wide(pos)})`;
+  const rest = ctx.windowsOnly ? F : pos ? textCond(ms.map((m) => (m.kind === 'like' ? piecesCond(m.literal, ctx.aliases) : T)), q, ctx.aliases) : F;
+  const jsonPart = j === undefined ? wide(pos) : pos ? `if(${j} != '', ${test(j)}, positionCaseInsensitive(${BODY}, ${name}) > 0)` : `(${j} != '' AND ${test(j)})`;
+  const xmlPart = x === undefined ? wide(pos) : pos ? `if(${x} != '', ${test(x)}, 1)` : `(${x} != '' AND ${test(x)})`;
+  if (jsonPart === rest && xmlPart === rest) return rest;
+  return `multiIf(${IS_JSON}, ${jsonPart}, ${IS_XML}, ${xmlPart}, ${rest})`;
+}
+
+/** Plain `contains` values of one field, searched at once past this many (hash and command-line lists run to thousands). */
+const MULTI_SEARCH_MIN = 4;
+/** multiSearchAny* take fewer than 256 needles. */
+const MULTI_SEARCH_MAX = 200;
+
+function valuesSql(v: string, ms: readonly Matcher[], q: 'any' | 'all', pos: Polarity): string {
+  if (q === 'all') return and(ms.map((m) => matchSql(v, m, pos)));
+  const needles = ms.flatMap((m) => (m.kind === 'like' && m.cased !== true && m.contains !== undefined ? [m.contains] : []));
+  if (needles.length < MULTI_SEARCH_MIN) return or(ms.map((m) => matchSql(v, m, pos)));
+  const rest = ms.filter((m) => !(m.kind === 'like' && m.cased !== true && m.contains !== undefined));
+  const searches: string[] = [];
+  for (let i = 0; i < needles.length; i += MULTI_SEARCH_MAX) {
+    searches.push(`multiSearchAnyCaseInsensitiveUTF8(${v}, [${needles.slice(i, i + MULTI_SEARCH_MAX).map(sqlString).join(', ')}])`);
+  }
+  return or([...searches, ...rest.map((m) => matchSql(v, m, pos))]);
 }
 
 function and(parts: readonly string[]): string {

@@ -18,6 +18,8 @@ export interface PoolOptions {
   /** 0 = threads × 4. */
   readonly maxQueue: number;
   readonly worker: WorkerConfig;
+  /** Worker entry (default ./worker.ts); hunt's reads pages of stored rows instead of OTLP requests. */
+  readonly filename?: string;
 }
 
 export class DetectPool {
@@ -30,7 +32,7 @@ export class DetectPool {
     this.threads = opts.threads > 0 ? opts.threads : Math.max(1, os.availableParallelism());
     this.maxQueue = opts.maxQueue > 0 ? opts.maxQueue : this.threads * 4;
     this.#pool = new Piscina<DetectTask, DetectResult>({
-      filename: WORKER_FILE,
+      filename: opts.filename ?? WORKER_FILE,
       minThreads: this.threads,
       maxThreads: this.threads,
       idleTimeout: 0x7fffffff,

@@ -1,8 +1,7 @@
 /**
- * A hunt's progress on disk: its parameters and the last row whose detections are stored. Written
- * (atomically: temp file, fsync, rename) only after a page's detections are in ClickHouse, so a
- * resumed hunt re-reads at most the one page whose checkpoint was not written, and that page gives
- * the same batch (same page size, same order, same fingerprints ⇒ same insert dedup token).
+ * A hunt's progress on disk: its parameters and the last row whose detections are stored, with every
+ * row before it. Written atomically (temp file, fsync, rename) once a page and all pages before it are
+ * durable; a resumed hunt re-reads the pages after it and drops the detections already stored.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { ErrorCode, PipelineError } from '../errors.ts';
@@ -26,6 +25,8 @@ export interface Checkpoint {
   readonly rows: number;
   readonly detections: number;
   readonly done: boolean;
+  /** When the hunt first started (ms): detections stored since then for rows past `last` are this hunt's own. */
+  readonly startedAtMs?: number;
 }
 
 export function readCheckpoint(file: string): Checkpoint | undefined {

@@ -10,6 +10,8 @@ import { rowToRecord, type SignozRow } from './signoz-row.ts';
 /** Where detections go: DetectionWriter satisfies it (write resolves once the rows are stored). */
 export interface DetectionSink {
   write(rows: readonly Detection[]): Promise<void>;
+  /** Resolves once everything written is in ClickHouse (DetectionWriter.stored). */
+  stored?(): Promise<void>;
 }
 
 export function evaluateRows(rows: readonly SignozRow[], mapper: StatefulRecordMapper, detector: Detector, detectedAtMs: number): Detection[] {
@@ -24,7 +26,7 @@ export function evaluateEvents(events: readonly MappedEvent[], detector: Detecto
   return out;
 }
 
-export function rulesHash(rules: readonly RuleInfo[]): string {
+export function rulesHash(rules: readonly Pick<RuleInfo, 'id'>[]): string {
   const h = createHash('sha256');
   for (const id of rules.map((r) => r.id).sort()) h.update(id).update('\n');
   return h.digest('hex').slice(0, 16);

@@ -1,45 +1,53 @@
 /**
- * `hunt` over a fixed time range: pages of SigNoz rows in key order → the stream's mapper and rules
- * → detections marked `source = 'hunt'`. Each page's detections are written as one write and awaited
- * before the checkpoint moves past the page, so an interrupted hunt resumes where it stopped and a
- * page done twice (stopped between the insert and the checkpoint) repeats an identical batch, which
- * the table's insert deduplication drops.
+ * `hunt` over a fixed time range:
+ *
+ *   read page (keyset, the rules' filter in SQL) ─▶ evaluator (worker pool: parse → map → detect) ─▶ sink
+ *        ▲ at most 2 × parallelism pages in flight                       checkpoint, in page order ─┘
+ *
+ * Pages are read while earlier ones are evaluated; their detections are written as each finishes, but
+ * the checkpoint moves past a page only when it and every page before it are durable in the sink, so
+ * memory is bounded by the pages in flight and a resumed hunt starts after a page whose predecessors
+ * are all stored. The pages after it may be stored too (they were in flight when the hunt stopped): a
+ * resumed hunt drops the detections it already stored, by fingerprint, so it stores nothing twice.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Detection } from '../detect/detection.ts';
-import type { Ruleset } from '../detect/ruleset.ts';
 import { ErrorCode, PipelineError } from '../errors.ts';
-import { createRecordMapper } from '../map/map-records.ts';
-import type { LogsourceMapping } from '../map/types.ts';
+import type { BodyLayout } from '../convert/signoz-fields.ts';
 import { paramMismatch, readCheckpoint, writeCheckpoint, type HuntParams } from './checkpoint.ts';
-import { evaluateEvents, evaluateRows, rulesHash, type DetectionSink } from './evaluate.ts';
+import type { DetectionSink } from './evaluate.ts';
+import type { PageEvaluator } from './evaluators.ts';
 import type { Progress } from './progress.ts';
-import { assertTableName, countRows, keyOf, readPage, type RowKey } from './reader.ts';
+import { assertTableName, countRows, readPageText, type PageQuery, type RowKey } from './reader.ts';
 
 export interface HuntOptions {
   readonly client: ClickHouseClient;
-  readonly ruleset: Pick<Ruleset, 'detector' | 'rules'>;
-  readonly mapping?: LogsourceMapping;
+  readonly evaluator: PageEvaluator;
+  /** Identifies the rule set (rulesHash): a checkpoint of other rules is refused. */
+  readonly rulesHash: string;
   /** SigNoz logs table, `db.table`. Default `signoz_logs.logs_v2`. */
   readonly table?: string;
+  readonly layout?: BodyLayout;
   /** Inclusive, ns since the epoch. */
   readonly fromNs: bigint;
   /** Exclusive, ns since the epoch. */
   readonly toNs: bigint;
-  /** ClickHouse condition that every row a rule could match satisfies (convert's prefilter); empty = all rows. */
+  /** ClickHouse condition every row a rule can match satisfies (convert's huntFilter); empty = all rows. */
   readonly where?: string;
-  /** WITH clause `where` relies on (Prefilter.with). */
+  /** WITH clause `where` relies on. */
   readonly with?: string;
   /** Rows per page (bounded memory). Default 10000. */
   readonly pageSize?: number;
   readonly sink: DetectionSink;
+  /** Fingerprints of hunt detections stored at or after (event time, detection time), ms: for an exact resume. */
+  readonly storedFingerprints?: (eventSinceNs: bigint, detectedSinceMs: number) => Promise<Iterable<string>>;
   /** Called with each page's stored detections (e.g. to alert). */
   readonly onStored?: (detections: readonly Detection[]) => void;
   /** Checkpoint file: written after every page; with `resume`, a matching checkpoint is continued. */
   readonly checkpointFile?: string;
   readonly resume?: boolean;
   readonly progress?: Progress;
-  /** Stops after the page in progress (its detections and checkpoint are written). */
+  /** Stops reading; pages in flight are finished and checkpointed. */
   readonly signal?: AbortSignal;
 }
 
@@ -47,10 +55,18 @@ export interface HuntResult {
   readonly rows: number;
   readonly pages: number;
   readonly detections: number;
+  /** Distinct rules with a detection in this run. */
+  readonly rulesMatched: number;
   readonly elapsedMs: number;
   /** False when stopped by the signal before the end of the range. */
   readonly complete: boolean;
   readonly last: RowKey | null;
+}
+
+interface InFlight {
+  readonly rows: number;
+  readonly last: RowKey;
+  readonly done: Promise<number>;
 }
 
 export async function runHunt(o: HuntOptions): Promise<HuntResult> {
@@ -59,11 +75,13 @@ export async function runHunt(o: HuntOptions): Promise<HuntResult> {
   if (!Number.isInteger(pageSize) || pageSize <= 0) throw new PipelineError(ErrorCode.CONFIG, `hunt page size ${pageSize} must be a positive integer`, false);
   if (o.toNs <= o.fromNs) throw new PipelineError(ErrorCode.CONFIG, 'hunt range is empty: --to must be after --from', false);
   const where = o.where ?? '';
-  const params: HuntParams = { table, fromNs: String(o.fromNs), toNs: String(o.toNs), where: `${o.with ?? ''}${where}`, pageSize, rules: rulesHash(o.ruleset.rules) };
+  const params: HuntParams = { table, fromNs: String(o.fromNs), toNs: String(o.toNs), where: `${o.with ?? ''}${where}`, pageSize, rules: o.rulesHash };
 
   let last: RowKey | null = null;
   let rows = 0;
   let detections = 0;
+  let startedAtMs = Date.now();
+  let already: Set<string> | undefined;
   if (o.checkpointFile !== undefined && o.resume === true) {
     const saved = readCheckpoint(o.checkpointFile);
     if (saved !== undefined) {
@@ -72,40 +90,66 @@ export async function runHunt(o: HuntOptions): Promise<HuntResult> {
       last = saved.last;
       rows = saved.rows;
       detections = saved.detections;
-      if (saved.done) return { rows, pages: 0, detections, elapsedMs: 0, complete: true, last };
+      startedAtMs = saved.startedAtMs ?? 0;
+      if (saved.done) return { rows, pages: 0, detections, rulesMatched: 0, elapsedMs: 0, complete: true, last };
+      // Pages after the checkpoint may be stored already (in flight when the hunt stopped).
+      await o.sink.stored?.();
+      if (o.storedFingerprints !== undefined) already = new Set(await o.storedFingerprints(last === null ? o.fromNs : BigInt(last.ts), startedAtMs));
     }
   }
 
   const t0 = performance.now();
-  const q = { table, fromNs: o.fromNs, toNs: o.toNs, where, with: o.with, limit: pageSize };
+  const q: PageQuery = { table, fromNs: o.fromNs, toNs: o.toNs, where, with: o.with, limit: pageSize, layout: o.layout };
   const total = o.progress !== undefined && o.progress.active !== false ? await countRows(o.client, q) : 0;
-  const mapper = createRecordMapper(o.mapping ? { mapping: o.mapping } : {});
   const save = (done: boolean): void => {
-    if (o.checkpointFile !== undefined) writeCheckpoint(o.checkpointFile, { version: 1, params, last, rows, detections, done });
+    if (o.checkpointFile !== undefined) writeCheckpoint(o.checkpointFile, { version: 1, params, last, rows, detections, done, startedAtMs });
   };
-  const store = async (dets: Detection[]): Promise<void> => {
-    if (dets.length === 0) return;
-    await o.sink.write(dets);
-    detections += dets.length;
-    o.onStored?.(dets);
+  const matchedRules = new Set<string>();
+  const store = async (dets: Detection[]): Promise<number> => {
+    const fresh = already === undefined ? dets : dets.filter((d) => !already.has(d.fingerprint));
+    if (fresh.length === 0) return 0;
+    await o.sink.write(fresh);
+    for (const d of fresh) matchedRules.add(d.ruleId);
+    o.onStored?.(fresh);
+    return fresh.length;
   };
 
+  const window: InFlight[] = [];
+  const maxInFlight = Math.max(2, 2 * o.evaluator.parallelism);
   let pages = 0;
-  for (;;) {
-    if (o.signal?.aborted === true) return { rows, pages, detections, elapsedMs: performance.now() - t0, complete: false, last };
-    const page = await readPage(o.client, q, last ?? undefined);
-    if (page.length === 0) break;
-    await store(evaluateRows(page, mapper, o.ruleset.detector, Date.now()));
-    last = keyOf(page[page.length - 1]!);
-    rows += page.length;
+  /** Waits for the oldest page, then moves the checkpoint past it. */
+  const retireOldest = async (): Promise<void> => {
+    const p = window.shift()!;
+    detections += await p.done;
+    rows += p.rows;
+    last = p.last;
     pages++;
     save(false);
-    o.progress?.update(rows, total);
-    if (page.length < pageSize) break;
+    o.progress?.update(rows, total, matchedRules.size);
+  };
+  let after: RowKey | undefined = last ?? undefined;
+  let complete = true;
+  try {
+    for (;;) {
+      if (o.signal?.aborted === true) {
+        complete = false;
+        break;
+      }
+      const page = await readPageText(o.client, q, after);
+      if (page.rows === 0 || page.last === undefined) break;
+      const done = o.evaluator.evaluate(page.text).then(store);
+      done.catch(() => undefined); // awaited in order by retireOldest; this only keeps it from being unhandled meanwhile
+      window.push({ rows: page.rows, last: page.last, done });
+      after = page.last;
+      while (window.length >= maxInFlight) await retireOldest();
+      if (page.rows < pageSize) break;
+    }
+    while (window.length > 0) await retireOldest();
+  } finally {
+    // On an error, let the pages in flight settle (their detections may be stored; the checkpoint stays before them).
+    await Promise.allSettled(window.map((p) => p.done));
   }
-  // auditd records whose event never completed inside the range
-  await store(evaluateEvents(mapper.flush(), o.ruleset.detector, Date.now()));
-  save(true);
+  if (complete) save(true);
   o.progress?.end();
-  return { rows, pages, detections, elapsedMs: performance.now() - t0, complete: true, last };
+  return { rows, pages, detections, rulesMatched: matchedRules.size, elapsedMs: performance.now() - t0, complete, last };
 }

@@ -6,7 +6,8 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ErrorCode, PipelineError } from '../errors.ts';
-import { SIGNOZ_COLUMNS, type SignozRow } from './signoz-row.ts';
+import type { BodyLayout } from '../convert/signoz-fields.ts';
+import { BODY_JSON_COLUMNS, SIGNOZ_COLUMNS, type SignozRow } from './signoz-row.ts';
 
 /** SigNoz's bucket width: ts_bucket_start = floor(timestamp / 1800 s) * 1800 s, in seconds. */
 export const BUCKET_SECONDS = 1800n;
@@ -30,10 +31,14 @@ export interface PageQuery {
   /** `WITH … ` clause the condition relies on (convert's field aliases), '' or undefined for none. */
   readonly with?: string | undefined;
   readonly limit: number;
+  /** The table's body columns (body_v2 is read too when it has one). */
+  readonly layout?: BodyLayout | undefined;
+  /** A condition returned per row as `sigma_hit` (UInt8) instead of filtering on it. */
+  readonly tag?: string | undefined;
 }
 
-/** A prefilter over many rules is long SQL; ClickHouse parses at most 256 KiB and 50k AST nodes by default. */
-export const QUERY_SIZE = { max_query_size: '4194304', max_ast_elements: '4000000', max_expanded_ast_elements: '4000000' };
+/** The rules' filter is long SQL (a few MB for the whole SigmaHQ ruleset); ClickHouse parses at most 256 KiB and 50k AST nodes by default. */
+export const QUERY_SIZE = { max_query_size: '67108864', max_ast_elements: '50000000', max_expanded_ast_elements: '50000000' };
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 
@@ -64,7 +69,53 @@ export function pageSql(q: PageQuery, after: RowKey | undefined): string {
     const t = BigInt(after.ts);
     cond += ` AND ts_bucket_start >= ${b} AND (ts_bucket_start, timestamp, id) > (${b}, ${t}, ${sqlString(after.id)})`;
   }
-  return `${q.with ?? ''}SELECT ${SIGNOZ_COLUMNS.join(', ')} FROM ${q.table} WHERE ${cond} ORDER BY ts_bucket_start, timestamp, id LIMIT ${Math.trunc(q.limit)}`;
+  const cols: string[] = [...SIGNOZ_COLUMNS];
+  if (q.layout?.bodyV2 === true) cols.push(BODY_JSON_COLUMNS[0]);
+  if (q.layout?.bodyV2 === true && q.layout.bodyPromoted) cols.push(BODY_JSON_COLUMNS[1]);
+  if (q.tag !== undefined) cols.push(`toUInt8(${q.tag}) AS sigma_hit`);
+  return `${q.with ?? ''}SELECT ${cols.join(', ')} FROM ${q.table} WHERE ${cond} ORDER BY ts_bucket_start, timestamp, id LIMIT ${Math.trunc(q.limit)}`;
+}
+
+/** One page as ClickHouse wrote it (JSONEachRow text): parsed by whoever evaluates it, not here. */
+export interface PageText {
+  readonly text: string;
+  readonly rows: number;
+  /** Key of the page's last row (undefined for an empty page). */
+  readonly last: RowKey | undefined;
+}
+
+
+export async function readPageText(client: ClickHouseClient, q: PageQuery, after: RowKey | undefined): Promise<PageText> {
+  let text: string;
+  try {
+    const rs = await client.query({ query: pageSql(q, after), format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 1, ...QUERY_SIZE } });
+    text = await rs.text();
+  } catch (cause) {
+    throw storeError(`Reading ${q.table} failed`, cause);
+  }
+  if (text.length === 0) return { text, rows: 0, last: undefined };
+  let rows = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) rows++;
+  if (!text.endsWith('\n')) rows++;
+  const end = text.endsWith('\n') ? text.length - 1 : text.length;
+  const lastLine = text.slice(text.lastIndexOf('\n', end - 1) + 1, end);
+  return { text, rows, last: keyOf(JSON.parse(lastLine) as SignozRow) };
+}
+
+/** Which body layouts the logs table can hold (SigNoz's migration 2001 added body_v2 and body_promoted). */
+export async function bodyLayout(client: ClickHouseClient, table: string): Promise<BodyLayout> {
+  const [db, name] = assertTableName(table).includes('.') ? table.split('.') as [string, string] : [undefined, table];
+  try {
+    const rs = await client.query({
+      query: `SELECT name FROM system.columns WHERE database = ${db === undefined ? 'currentDatabase()' : '{db:String}'} AND table = {name:String} AND name IN ('body_v2', 'body_promoted')`,
+      query_params: { ...(db !== undefined ? { db } : {}), name },
+      format: 'JSONEachRow',
+    });
+    const cols = new Set((await rs.json<{ name: string }>()).map((r) => r.name));
+    return { bodyV2: cols.has('body_v2'), bodyPromoted: cols.has('body_promoted') };
+  } catch (cause) {
+    throw storeError(`Looking up the columns of ${table} failed`, cause);
+  }
 }
 
 export async function readPage(client: ClickHouseClient, q: PageQuery, after: RowKey | undefined): Promise<SignozRow[]> {
@@ -114,6 +165,20 @@ export async function huntFingerprints(client: ClickHouseClient, detectionsTable
   try {
     const rs = await client.query({
       query: `SELECT DISTINCT fingerprint FROM ${assertTableName(detectionsTable)} WHERE source = 'hunt' AND event_time >= fromUnixTimestamp64Nano(toInt64(${sinceNs}), 'UTC')`,
+      format: 'JSONEachRow',
+    });
+    return (await rs.json<{ fingerprint: string }>()).map((r) => r.fingerprint);
+  } catch (cause) {
+    throw storeError(`Reading fingerprints from ${detectionsTable} failed`, cause);
+  }
+}
+
+/** Fingerprints of hunt detections of events at or after `eventSinceNs` detected at or after `detectedSinceMs` (a resumed hunt's own). */
+export async function huntFingerprintsSince(client: ClickHouseClient, detectionsTable: string, eventSinceNs: bigint, detectedSinceMs: number): Promise<string[]> {
+  try {
+    const rs = await client.query({
+      query: `SELECT DISTINCT fingerprint FROM ${assertTableName(detectionsTable)} WHERE source = 'hunt' AND event_time >= fromUnixTimestamp64Nano(toInt64(${eventSinceNs}), 'UTC') ` +
+        `AND detected_at >= fromUnixTimestamp64Milli(toInt64(${Math.trunc(detectedSinceMs)}), 'UTC')`,
       format: 'JSONEachRow',
     });
     return (await rs.json<{ fingerprint: string }>()).map((r) => r.fingerprint);

@@ -23,12 +23,45 @@ export interface SignozRow {
   readonly resources_string: Readonly<Record<string, string>>;
   readonly scope_name: string;
   readonly scope_version: string;
+  /** body_json_enabled layout: body_v2 (and body_promoted) as JSON text when `body` is empty, else ''. */
+  readonly body_json?: string;
+  readonly body_promoted?: string;
+  /** The hunt's tag: 1 when some narrowed rule's condition accepts the row (only read with unfiltered rules). */
+  readonly sigma_hit?: number;
 }
 
 export const SIGNOZ_COLUMNS = [
   'ts_bucket_start', 'timestamp', 'observed_timestamp', 'id', 'trace_id', 'span_id', 'trace_flags', 'severity_text',
   'severity_number', 'body', 'attributes_string', 'attributes_number', 'attributes_bool', 'resources_string', 'scope_name', 'scope_version',
 ] as const;
+
+/** The extra columns for SigNoz's body_json_enabled layout (map body in the JSON-typed body_v2, `body` empty). */
+export const BODY_JSON_COLUMNS = ["if(body = '', toString(body_v2), '') AS body_json", "if(body = '', toString(body_promoted), '') AS body_promoted"] as const;
+
+/**
+ * A body_v2 map as the record's map body: ClickHouse's JSON type gives it back with paths sorted, nulls
+ * and empty objects dropped, dotted keys nested, and its typed path `message` always present (so a
+ * body that is only `{"message": ""}` was an empty one); promoted paths are merged back in.
+ */
+export function bodyFromJsonColumns(v2: string, promoted: string | undefined): AnyValue {
+  const body = bodyFromText(v2);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  if (promoted !== undefined && promoted !== '' && promoted !== '{}') {
+    const extra = bodyFromText(promoted);
+    if (typeof extra === 'object' && extra !== null && !Array.isArray(extra)) mergeInto(body, extra);
+  }
+  const keys = Object.keys(body);
+  if (keys.length === 1 && keys[0] === 'message' && (body as Record<string, AnyValue>)['message'] === '') return null;
+  return body;
+}
+
+function mergeInto(into: Record<string, AnyValue>, from: Readonly<Record<string, AnyValue>>): void {
+  for (const [k, v] of Object.entries(from)) {
+    const cur = into[k];
+    if (cur !== null && typeof cur === 'object' && !Array.isArray(cur) && v !== null && typeof v === 'object' && !Array.isArray(v)) mergeInto(cur, v);
+    else into[k] = v;
+  }
+}
 
 /** A JSON-text body that parses to an object becomes the map it was; anything else stays the string. */
 export function bodyFromText(text: string): AnyValue {
@@ -58,7 +91,7 @@ export function rowToRecord(row: SignozRow): LogRecordView {
     observedTimeUnixNano: row.observed_timestamp,
     severityNumber: row.severity_number,
     severityText: row.severity_text,
-    body: row.body === '' ? null : bodyFromText(row.body),
+    body: row.body !== '' ? bodyFromText(row.body) : row.body_json !== undefined && row.body_json !== '' ? bodyFromJsonColumns(row.body_json, row.body_promoted) : null,
     attributes,
     traceId: row.trace_id,
     spanId: row.span_id,

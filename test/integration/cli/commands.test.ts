@@ -194,11 +194,11 @@ describe('smaller findings of the first-run review', () => {
 
     const ok = await cli(['convert', exact]);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stderr, /1 rules: 1 exact, 0 approximate \(prefilter only\), 0 untranslatable/);
+    assert.match(ok.stderr, /1 rules: 1 exact, 0 prefiltered, 0 unfiltered/);
     const partial = await cli(['convert', exact, aggregation]);
     assert.equal(partial.code, 3, partial.stderr);
     assert.equal(partial.stdout.match(/^SELECT /gm)?.length, 2, 'every query is printed');
-    assert.match(partial.stderr, /2 rules: 1 exact, 0 approximate \(prefilter only\), 1 untranslatable/);
+    assert.match(partial.stderr, /2 rules: 1 exact, 0 prefiltered, 1 unfiltered/);
     const unreadable = await cli(['convert', exact, broken]);
     assert.equal(unreadable.code, 1, 'an input error, not a limit of the translation');
     assert.match(unreadable.stderr, /1 file\(s\) unreadable or not valid YAML/);

@@ -1,59 +1,66 @@
 /**
- * Hunt throughput vs the stream path on the same records (one thread each):
- *   node test/integration/hunt/bench-hunt.ts [copies=40] [rules=corpus|all]
- * The regression corpus (all shapes) is stored `copies` times in SigNoz's logs_v2 (embedded ClickHouse),
- * then hunted (plain, and with the --sql prefilter); the stream figure maps + evaluates the same
- * LogRecordViews in-process (no decode, no store), so it is the engine's ceiling.
+ * Hunt throughput vs the single-thread engine on the same records:
+ *   node test/integration/hunt/bench-hunt.ts [copies=56] [rules=all|corpus] [layout=both|body|body_v2]
+ * The regression corpus (539 records, every shape) is stored `copies` times in SigNoz's logs_v2 (embedded
+ * ClickHouse; with `both`, half the copies in the body_json_enabled layout: map bodies in body_v2, body
+ * empty). "engine" maps and evaluates the same LogRecordViews in-process on one thread (no read, no
+ * store); "hunt" is wall clock from the start of the hunt (workers compiling the rules included) until
+ * every detection is in the detections table.
  */
 import { join } from 'node:path';
-import { combinedPrefilter, convertRuleFiles } from '../../../src/convert/convert.ts';
+import { convertRuleFiles, countsText, huntFilter } from '../../../src/convert/convert.ts';
+import { findRuleFiles } from '../../../src/detect/rules/load.ts';
 import { loadRuleset } from '../../../src/detect/ruleset.ts';
+import { poolEvaluator } from '../../../src/hunt/evaluators.ts';
 import { runHunt } from '../../../src/hunt/hunt.ts';
+import { bodyLayout } from '../../../src/hunt/reader.ts';
 import { loadLogsourceMapping } from '../../../src/map/logsource-mapping.ts';
-import { SHARED_SIGMA } from '../../helpers/corpus.ts';
-import { corpusRows, corpusRuleset, detectionsTable, openStore, streamDetections } from './setup.ts';
-import { createLogsTable, insertRows, signozRow } from './signoz-table.ts';
+import { SHARED_SIGMA, loadManifest } from '../../helpers/corpus.ts';
+import { corpusRows, detectionsTable, openStore, streamDetections } from './setup.ts';
+import { createLogsTable, insertRows, signozRow, type StoredRow } from './signoz-table.ts';
 
-const copies = Number(process.argv[2] ?? 40);
-const all = process.argv[3] === 'all';
+const copies = Number(process.argv[2] ?? 56);
+const all = (process.argv[3] ?? 'all') === 'all';
+const layoutArg = process.argv[4] ?? 'both';
 const mapping = loadLogsourceMapping();
-const rs = all ? loadRuleset({ paths: ['rules', 'rules-emerging-threats', 'rules-threat-hunting', 'rules-placeholder'].map((d) => join(SHARED_SIGMA, d)), mapping, placeholders: {} }) : corpusRuleset(mapping);
+const rulePaths = all ? ['rules', 'rules-emerging-threats', 'rules-threat-hunting', 'rules-compliance', 'rules-placeholder'].map((d) => join(SHARED_SIGMA, d)) : [...new Set(loadManifest().map((c) => join(SHARED_SIGMA, c.rule_file)))];
 const base = corpusRows();
 const records = [];
-const rows = [];
+const rows: StoredRow[] = [];
 for (let k = 0; k < copies; k++) {
+  const v2 = layoutArg === 'body_v2' || (layoutArg === 'both' && k % 2 === 1);
   for (const [i, r] of base.entries()) {
     const ts = 1_790_000_000_000_000_000n + BigInt(k * base.length + i) * 1_000_000n;
     records.push({ ...r.record, timeUnixNano: String(ts) });
-    rows.push(signozRow(r.record, ts));
+    const row = signozRow(r.record, ts);
+    rows.push(v2 && typeof r.record.body === 'object' && r.record.body !== null && !Array.isArray(r.record.body) ? { ...row, body: '', body_v2: r.record.body } : row);
   }
 }
 const store = openStore('otel-sigma-bench-');
 await createLogsTable(store.ch.client);
 await insertRows(store.ch.client, rows);
 
+const rs = loadRuleset({ paths: rulePaths, mapping, placeholders: {} });
 let t = performance.now();
 const stream = streamDetections(records, rs, mapping);
-const streamMs = performance.now() - t;
+const engineMs = performance.now() - t;
 
 const writer = await detectionsTable(store.ch, 'bench');
 t = performance.now();
-const h = await runHunt({ client: store.ch.client, ruleset: rs, mapping, fromNs: 0n, toNs: 9_000_000_000_000_000_000n, pageSize: 10_000, sink: writer });
+const layout = await bodyLayout(store.ch.client, 'signoz_logs.logs_v2');
+const converted = convertRuleFiles(findRuleFiles(rulePaths, []), mapping);
+const filter = huntFilter(converted, layout);
+const evaluator = await poolEvaluator({ rulePaths, mappingFiles: [], placeholders: {}, select: {}, maxRequestBytes: 64 << 20 }, 0);
+const startMs = performance.now() - t;
+const h = await runHunt({ client: store.ch.client, evaluator, rulesHash: 'bench', layout, fromNs: 0n, toNs: 9_000_000_000_000_000_000n, pageSize: 10_000, sink: writer, with: filter.with, where: filter.hit });
 await writer.stored();
 const huntMs = performance.now() - t;
-
-const pre = combinedPrefilter(convertRuleFiles(rs.rules.map((r) => r.file), mapping));
-const writer2 = await detectionsTable(store.ch, 'bench_sql');
-t = performance.now();
-const h2 = await runHunt({ client: store.ch.client, ruleset: rs, mapping, fromNs: 0n, toNs: 9_000_000_000_000_000_000n, pageSize: 10_000, sink: writer2, where: pre.where, with: pre.with });
-await writer2.stored();
-const sqlMs = performance.now() - t;
+await evaluator.close();
 await writer.close();
-await writer2.close();
 await store.cleanup();
 
 const rate = (n: number, ms: number): number => Math.round((n / ms) * 1000);
-console.log(`rules ${rs.rules.length}, records ${records.length}`);
-console.log(`stream (map+evaluate in-process): ${rate(records.length, streamMs)} records/s, ${stream.length} detections`);
-console.log(`hunt (read + map + evaluate + store): ${rate(h.rows, huntMs)} records/s, ${h.detections} detections, ${h.pages} pages`);
-console.log(`hunt --sql (${pre.where === '' ? 'no prefilter' : `${pre.where.length} chars`}): ${rate(records.length, sqlMs)} table records/s, read ${h2.rows} rows, ${h2.detections} detections`);
+console.log(`rules ${rs.rules.length} (as SQL: ${countsText(filter.counts)}), records ${records.length}, layout ${layoutArg}, workers ${evaluator.parallelism}`);
+console.log(`engine (map + evaluate, one thread, in-process): ${rate(records.length, engineMs)} records/s, ${stream.length} detections`);
+console.log(`hunt (start-up ${Math.round(startMs)} ms + read + evaluate on the pool + store): ${rate(records.length, huntMs)} records/s wall, read ${h.rows} rows, ${h.detections} detections, ${h.rulesMatched} rules matched`);
+console.log(`peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);

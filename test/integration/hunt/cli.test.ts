@@ -35,7 +35,7 @@ describe(`hunt and convert commands${SKIP}`, { skip: !hasCorpus }, () => {
     assert.equal(out.length, 5);
     for (const o of out) {
       assert.match(o.sql, /FROM signoz_logs\.logs_v2\nWHERE /);
-      assert.ok(['exact', 'approximate'].includes(o.translation));
+      assert.ok(['exact', 'prefiltered'].includes(o.translation));
     }
     assert.notEqual((await cli(['convert', '--target', 'splunk', ruleFiles[0]!])).code, 0);
   });

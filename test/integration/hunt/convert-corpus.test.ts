@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { probePrefilter } from '../../../src/convert/probe.ts';
 import { withClause } from '../../../src/convert/signoz-fields.ts';
-import { combinedPrefilter, convertRuleFiles, ruleQuery, type ConvertedRule } from '../../../src/convert/convert.ts';
+import { convertRuleFiles, huntFilter, ruleQuery, type ConvertedRule } from '../../../src/convert/convert.ts';
+import { inProcessEvaluator } from '../../../src/hunt/evaluators.ts';
 import type { Ruleset } from '../../../src/detect/ruleset.ts';
 import { runHunt } from '../../../src/hunt/hunt.ts';
 import { QUERY_SIZE } from '../../../src/hunt/reader.ts';
@@ -102,16 +103,18 @@ describe(`convert --target clickhouse over the regression corpus${SKIP}`, { skip
   });
 
   test('ClickHouse accepts every branch of the combined prefilter (all regexes compile as RE2); a bad one is caught before hunting', async () => {
-    assert.equal(await probePrefilter(store.ch.client, combinedPrefilter([...converted.values()], 10_000_000)), undefined);
+    const f = huntFilter([...converted.values()]);
+    assert.equal(await probePrefilter(store.ch.client, { with: f.with, where: f.hit }), undefined);
     assert.match((await probePrefilter(store.ch.client, { with: '', where: "if(body != '', 1, match(body, 'a(b'))" })) ?? '', /re2/i);
   });
 
   test('hunt --sql (combined prefilter) finds the same detections as hunt without it', async () => {
-    const full = combinedPrefilter([...converted.values()], 10_000_000);
-    assert.notEqual(full.where, '', 'the corpus rules narrow');
+    const f = huntFilter([...converted.values()]);
+    const full = { with: f.with, where: f.hit };
+    assert.notEqual(full.where, '1', 'the corpus rules narrow');
     const plain = await detectionsTable(store.ch, 'plain');
     const pre = await detectionsTable(store.ch, 'prefiltered');
-    const common = { client: store.ch.client, ruleset: rs, mapping, fromNs: 0n, toNs: 9_000_000_000_000_000_000n, pageSize: 500 };
+    const common = { client: store.ch.client, evaluator: inProcessEvaluator(rs, mapping), rulesHash: 'corpus', fromNs: 0n, toNs: 9_000_000_000_000_000_000n, pageSize: 500 };
     const a = await runHunt({ ...common, sink: plain });
     const b = await runHunt({ ...common, sink: pre, ...full });
     await plain.close();
@@ -120,12 +123,6 @@ describe(`convert --target clickhouse over the regression corpus${SKIP}`, { skip
     assert.equal(b.detections, a.detections);
     const q = async (t: string): Promise<string[]> => (await (await store.ch.client.query({ query: `SELECT fingerprint FROM otel_sigma.${t} ORDER BY fingerprint`, format: 'JSONEachRow' })).json<{ fingerprint: string }>()).map((x) => x.fingerprint);
     assert.deepEqual(await q('prefiltered'), await q('plain'));
-    // the coarse form (logsource conditions only), used past maxChars, is sound too
-    const coarse = combinedPrefilter([...converted.values()], 0);
-    assert.ok(coarse.where !== '' && coarse.where.length < full.where.length);
-    const c = await runHunt({ ...common, sink: { write: () => Promise.resolve() }, ...coarse });
-    assert.equal(c.detections, a.detections);
-    assert.ok(c.rows < a.rows && c.rows >= b.rows);
     console.log(`convert: ${stats.cases} cases, ${stats.narrowed} narrowed, ${stats.exact} exact; rule SQL returned ${stats.returned} of ${stats.total} row-checks; hunt --sql read ${b.rows}/${a.rows} rows`);
   });
 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Ruleset } from '../../../src/detect/ruleset.ts';
 import { runHunt, type HuntResult } from '../../../src/hunt/hunt.ts';
+import { inProcessEvaluator } from '../../../src/hunt/evaluators.ts';
 import { loadLogsourceMapping } from '../../../src/map/logsource-mapping.ts';
 import type { LogsourceMapping } from '../../../src/map/types.ts';
 import type { ClickHouseHandle } from '../../../src/store/client.ts';
@@ -51,7 +52,7 @@ describe(`hunt over SigNoz logs_v2${SKIP}`, { skip: !hasCorpus }, () => {
 
   test('finds exactly the detections the stream finds on the same records', async () => {
     const writer = await detectionsTable(store.ch, 'full');
-    full = await runHunt({ client: store.ch.client, ruleset: rs, mapping, fromNs: FROM, toNs: TO, pageSize: 100, sink: writer });
+    full = await runHunt({ client: store.ch.client, evaluator: inProcessEvaluator(rs, mapping), rulesHash: 'corpus', fromNs: FROM, toNs: TO, pageSize: 100, sink: writer });
     await writer.stored();
     await writer.close();
     assert.equal(full.rows, rows.length);
@@ -85,7 +86,7 @@ describe(`hunt over SigNoz logs_v2${SKIP}`, { skip: !hasCorpus }, () => {
     const stop = new AbortController();
     const half = Math.ceil(full.pages / 2);
     let pages = 0;
-    const common = { client: store.ch.client, ruleset: rs, mapping, fromNs: FROM, toNs: TO, pageSize: 100, sink: writer, checkpointFile: ckpt };
+    const common = { client: store.ch.client, evaluator: inProcessEvaluator(rs, mapping), rulesHash: 'corpus', fromNs: FROM, toNs: TO, pageSize: 100, sink: writer, checkpointFile: ckpt };
     const first = await runHunt({
       ...common,
       signal: stop.signal,
@@ -118,9 +119,9 @@ describe(`hunt over SigNoz logs_v2${SKIP}`, { skip: !hasCorpus }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'otel-sigma-ckpt-'));
     const ckpt = join(dir, 'hunt.json');
     const writer = await detectionsTable(store.ch, 'other');
-    await runHunt({ client: store.ch.client, ruleset: rs, mapping, fromNs: FROM, toNs: TO, pageSize: 200, sink: writer, checkpointFile: ckpt });
+    await runHunt({ client: store.ch.client, evaluator: inProcessEvaluator(rs, mapping), rulesHash: 'corpus', fromNs: FROM, toNs: TO, pageSize: 200, sink: writer, checkpointFile: ckpt });
     await assert.rejects(
-      runHunt({ client: store.ch.client, ruleset: rs, mapping, fromNs: FROM, toNs: TO, pageSize: 150, sink: writer, checkpointFile: ckpt, resume: true }),
+      runHunt({ client: store.ch.client, evaluator: inProcessEvaluator(rs, mapping), rulesHash: 'corpus', fromNs: FROM, toNs: TO, pageSize: 150, sink: writer, checkpointFile: ckpt, resume: true }),
       (e: Error & { code?: string }) => e.code === 'ERR_CONFIG' && /pageSize/.test(e.message),
     );
     await writer.close();

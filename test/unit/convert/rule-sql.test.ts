@@ -2,7 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCondition } from '../../../src/convert/condition.ts';
 import { ruleToSql, sigmaToLike } from '../../../src/convert/rule-sql.ts';
-import { combinedPrefilter, convertRule } from '../../../src/convert/convert.ts';
+import { convertRule, huntFilter } from '../../../src/convert/convert.ts';
+import { keywordPieces } from '../../../src/convert/keyword-sql.ts';
 import { loadLogsourceMapping } from '../../../src/map/logsource-mapping.ts';
 
 const mapping = loadLogsourceMapping();
@@ -29,8 +30,9 @@ describe('Sigma values → LIKE patterns', () => {
 
 describe('rule → SQL', () => {
   test('routing from the mapping data (Sysmon 1 and Security 4688 with its renames), modifiers as ILIKE', () => {
-    const r = ruleToSql({ sel: { 'Image|endswith': '\\whoami.exe' }, condition: 'sel' }, PC, mapping);
-    assert.deepEqual(r.approximations, []);
+    const r0 = ruleToSql({ sel: { 'Image|endswith': '\\whoami.exe' }, condition: 'sel' }, PC, mapping);
+    assert.deepEqual(r0.approximations, []);
+    const r = { ...r0, where: [r0.where, ...r0.aliases.values()].join('\n') }; // logsource conditions are aliases (r_…)
     assert.match(r.where, /j_Channel ILIKE 'Microsoft-Windows-Sysmon\/Operational'/);
     assert.match(r.where, /j_EventID ILIKE '4688'/);
     assert.match(r.where, /j_Image ILIKE '%\\\\\\\\whoami.exe'/);
@@ -44,8 +46,11 @@ describe('rule → SQL', () => {
     assert.doesNotMatch(pos.where, /CommandLine/);
     const neg = ruleToSql({ sel: { Image: 'a' }, f: { 'CommandLine|windash': '-enc' }, condition: 'sel and not f' }, PC, mapping);
     assert.doesNotMatch(neg.where, /NOT/); // not(FALSE) = TRUE, dropped
-    const kw = ruleToSql({ keywords: ['mimikatz'], condition: 'keywords' }, PC, mapping);
+    const kw = ruleToSql({ keywords: ['mimikatz'], condition: 'keywords' }, { product: 'linux' }, mapping);
     assert.ok(kw.approximations.some((n) => n.startsWith('keyword search')));
+    assert.match(kw.where, /positionCaseInsensitive\(sigma_text, 'mimikatz'\) > 0/, 'a keyword narrows by its text');
+    assert.match(kw.where, /sigma_audit OR/, 'auditd rows (decoded, joined) are never narrowed by text');
+    assert.match([kw.where, ...kw.aliases.values()].join('\n'), /NOT sigma_win/, 'a Linux rule never sees Windows map bodies');
   });
 
   test('under a not, matches are exact (no case widening of regexes), elsewhere regexes ignore case', () => {
@@ -61,12 +66,31 @@ describe('rule → SQL', () => {
     assert.ok(r.where.includes("(isIPv4String(j_DestinationIp) OR isIPv6String(j_DestinationIp)) AND isIPAddressInRange(if((isIPv4String(j_DestinationIp) OR isIPv6String(j_DestinationIp)), j_DestinationIp, '::'), '10.0.0.0/8')"), r.where);
   });
 
-  test('translation labels; aggregations untranslatable; a rule that cannot be narrowed disables the combined prefilter', () => {
+  test('translation labels; an unfiltered rule is counted apart and does not widen the others', () => {
     const exact = convertRule('f.yml', { id: 'a', title: 'A', logsource: PC, detection: { sel: { Image: 'x' }, condition: 'sel' } }, mapping);
     assert.equal(exact.translation, 'exact');
     const agg = convertRule('f.yml', { id: 'b', title: 'B', logsource: PC, detection: { sel: { Image: 'x' }, condition: 'sel | count() > 5' } }, mapping);
-    assert.equal(agg.translation, 'untranslatable');
-    assert.equal(combinedPrefilter([exact, agg]).where, '');
-    assert.notEqual(combinedPrefilter([exact]).where, '');
+    assert.equal(agg.translation, 'unfiltered');
+    const kw = convertRule('f.yml', { id: 'c', title: 'C', logsource: { product: 'linux' }, detection: { k: ['evil'], condition: 'k' } }, mapping);
+    assert.equal(kw.translation, 'prefiltered');
+    const f = huntFilter([exact, agg, kw]);
+    assert.deepEqual(f.counts, { exact: 1, prefiltered: 1, unfiltered: 1 });
+    assert.deepEqual(f.unfiltered.map((r) => r.id), ['b']);
+    assert.notEqual(f.hit, '1');
+    assert.match(f.with, /AS sigma_body/);
+  });
+
+  test('keyword pieces: cut where stored text may differ from the mapped value, wildcards, short pieces dropped', () => {
+    assert.deepEqual(keywordPieces('/dev/tcp/'), ['dev', 'tcp']);
+    assert.deepEqual(keywordPieces('*mimikatz*'), ['mimikatz']);
+    assert.deepEqual(keywordPieces('a="b c"'), ['b c']);
+    assert.deepEqual(keywordPieces('é'), []);
+  });
+
+  test('both SigNoz body layouts: body text, else body_v2 (and body_promoted) serialized', () => {
+    const f = huntFilter([convertRule('f.yml', { id: 'a', title: 'A', logsource: PC, detection: { sel: { Image: 'x' }, condition: 'sel' } }, mapping)]);
+    assert.match(f.with, /if\(body != '', body, .*toString\(body_v2\)/);
+    const plain = huntFilter([], { bodyV2: false, bodyPromoted: false });
+    assert.match(plain.with, /^WITH body AS sigma_body/);
   });
 });
