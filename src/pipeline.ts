@@ -119,8 +119,8 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
     let activeRules = summary.loaded;
     metrics.rulesLoaded.set(activeRules);
     const idleRssMib = Math.round(process.memoryUsage.rss() / 2 ** 20);
-    log.info({ threads: pool.threads, maxQueue: pool.maxQueue, rules: activeRules, heapPerWorkerMib: summary.workerHeapMb, rssMib: idleRssMib },
-      `Detection workers ready: the ruleset takes ${summary.workerHeapMb ?? '?'} MiB in each of ${pool.threads} workers; ${idleRssMib} MiB resident at idle.`);
+    log.info({ threads: pool.threads, maxQueue: pool.maxQueue, rules: activeRules, heapPerWorkerMib: summary.workerHeapMb, sharedMib: summary.sharedMib, rssMib: idleRssMib },
+      `Detection workers ready: the ruleset takes ${summary.workerHeapMb ?? '?'} MiB in each of ${pool.threads} workers plus ${summary.sharedMib ?? 0} MiB of automata shared by all; ${idleRssMib} MiB resident at idle.`);
     const memoryLimitMib = effectiveMemoryLimitMib(cfg.receiver.memory_limit_mib, idleRssMib);
     if (memoryLimitMib !== cfg.receiver.memory_limit_mib) {
       log.warn({ configuredMib: cfg.receiver.memory_limit_mib, idleRssMib, effectiveMib: memoryLimitMib },

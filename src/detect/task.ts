@@ -1,4 +1,5 @@
 /** The messages between the main thread and detection workers. Workers return results; they never throw across. */
+import type { ShareHandle } from './array-share.ts';
 import type { RawExport } from '../decode/export-request.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { CorrelationInput, CorrelationRule } from './correlation/types.ts';
@@ -41,6 +42,8 @@ export interface WorkerConfig {
   readonly placeholders: Readonly<Record<string, readonly string[]>>;
   readonly select: RuleSelection;
   readonly maxRequestBytes: number;
+  /** How the pool's workers share their automata; absent: each holds its own. */
+  readonly share?: ShareHandle;
 }
 
 /** What a worker compiled, reported once at warm-up: the main thread never compiles the rules itself. */
@@ -54,6 +57,8 @@ export interface RulesetSummary {
   readonly errorCount: number;
   /** Heap (and typed arrays) one worker holds with the ruleset compiled, MiB. */
   readonly workerHeapMb?: number;
+  /** The automata held once in shared memory for every worker, MiB (rules/shared-arrays.ts). */
+  readonly sharedMib?: number;
   /** The correlation rules that loaded, resolved against the loaded rules: the main thread's correlation stage runs them. */
   readonly correlations: readonly CorrelationRule[];
   /** Rules per logsource and their ATT&CK tags (one entry per logsource), for the coverage report. */

@@ -9,6 +9,8 @@ import { workerData } from 'node:worker_threads';
 import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
 import { createRecordMapper } from '../map/map-records.ts';
 import { loadRuleset } from './ruleset.ts';
+import { joinShare } from './array-share.ts';
+import { withArrayShare, type PublishingShare } from './rules/shared-arrays.ts';
 import { correlationPlan } from './correlation-plan.ts';
 import { summarizeRules } from './rule-coverage/rule-stats.ts';
 import { createTaskRunner } from './run-task.ts';
@@ -17,7 +19,18 @@ import { SUMMARY_MAX_ERRORS, type DetectResult, type DetectTask, type RulesetSum
 const cfg = workerData as WorkerConfig;
 const mapping = loadLogsourceMapping({ overrideFiles: cfg.mappingFiles });
 const t0 = performance.now();
-const ruleset = loadRuleset({ paths: cfg.rulePaths, mapping, placeholders: cfg.placeholders, select: cfg.select });
+// The first worker compiles and publishes its automata; the others compile after it, adopting them.
+const sharing = await joinShare(cfg.share);
+let compiledOk = false;
+const ruleset = (() => {
+  try {
+    const rs = withArrayShare(sharing.share, () => loadRuleset({ paths: cfg.rulePaths, mapping, placeholders: cfg.placeholders, select: cfg.select }));
+    compiledOk = true;
+    return rs;
+  } finally {
+    sharing.done(compiledOk);
+  }
+})();
 const errors = ruleset.problems.filter((p) => p.severity === 'error');
 const summary: RulesetSummary = {
   loaded: ruleset.loaded,
@@ -34,11 +47,14 @@ collectCompileGarbage();
 
 /** What this worker holds once compiled: its heap plus the automata's typed arrays (external memory). */
 const heap = v8.getHeapStatistics();
+const sharedBytes = sharing.role === 'publisher' ? (sharing.share as PublishingShare).published.reduce((n, a) => n + a.byteLength, 0) : sharing.adoptedBytes();
+// Shared memory is not in the heap statistics: heap + external is what this worker holds alone.
 const workerHeapMb = Math.round((heap.used_heap_size + heap.external_memory) / 2 ** 20);
+const sharedMib = Math.round(sharedBytes / 2 ** 20);
 
 /** Called once per worker at warm-up (piscina named task). */
 export function describe(): RulesetSummary {
-  return { ...summary, workerHeapMb };
+  return { ...summary, workerHeapMb, sharedMib };
 }
 
 const run = createTaskRunner({ detector: ruleset.detector, mapper, maxRequestBytes: cfg.maxRequestBytes, correlation: correlationPlan(ruleset.correlations) });

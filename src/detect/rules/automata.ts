@@ -6,6 +6,7 @@
 
 /** Rule positions (in a route) that a needle stands for. */
 import { AsciiDfa } from './dfa.ts';
+import { adopt, int32 } from './shared-arrays.ts';
 
 export type Postings = number[];
 
@@ -34,8 +35,8 @@ function compactChildren(next: readonly Map<number, number>[]): CompactChildren 
   const c: CompactChildren = {
     rootAscii: new Int32Array(128),
     rootOther: new Map<number, number>(),
-    oneChar: new Int32Array(n).fill(-1),
-    oneNext: new Int32Array(n),
+    oneChar: int32(n, -1),
+    oneNext: int32(n),
     many: new Array<Map<number, number> | null>(n).fill(null),
   };
   for (const [ch, child] of next[0]!) {
@@ -51,7 +52,7 @@ function compactChildren(next: readonly Map<number, number>[]): CompactChildren 
       }
     } else if (m.size > 1) c.many[node] = m;
   }
-  return c;
+  return { ...c, oneChar: adopt(c.oneChar), oneNext: adopt(c.oneNext) };
 }
 
 /**
@@ -203,7 +204,8 @@ export class AhoCorasick implements SubstringIndex {
   readonly #oneChar: Int32Array;
   readonly #oneNext: Int32Array;
   readonly #many: (Map<number, number> | null)[];
-  readonly #fail: Int32Array;
+  /** Filled breadth-first after construction starts, then adopted (shared-arrays.ts). */
+  #fail: Int32Array;
   readonly #out: (Postings[] | null)[];
   /** Every needle is ASCII: a scan may lower-case the input on the fly (see scanFolded). */
   readonly asciiOnly: boolean;
@@ -230,7 +232,7 @@ export class AhoCorasick implements SubstringIndex {
     }
     this.asciiOnly = ascii;
     ({ rootAscii: this.#rootAscii, rootOther: this.#rootOther, oneChar: this.#oneChar, oneNext: this.#oneNext, many: this.#many } = compactChildren(next));
-    this.#fail = new Int32Array(next.length);
+    this.#fail = int32(next.length);
     this.#out = out;
     // Breadth-first: a node's suffix link is found from its parent's (shallower, so already set).
     const queue: number[] = [...next[0]!.values()];
@@ -244,6 +246,7 @@ export class AhoCorasick implements SubstringIndex {
         queue.push(child);
       }
     }
+    this.#fail = adopt(this.#fail);
   }
 
   /** The transition from `node` on `c`, following suffix links (the root never fails). */

@@ -37,10 +37,19 @@ export function lineOf(src: Source, node: unknown): number | undefined {
 export function scalarText(node: unknown): string {
   const v: unknown = isScalar(node) ? node.value : node;
   if (v === null || v === undefined) return '';
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') return unsliced(v);
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
   if (v instanceof Date) return v.toISOString();
   return JSON.stringify(v) ?? '';
+}
+
+/**
+ * A copy of `s` that does not point into the text it was cut from. The YAML parser's values are V8
+ * "sliced strings" of the rule file: one kept title or needle kept the whole file alive, ~9 MB of
+ * rule-file text in every worker holding the SigmaHQ ruleset (heap snapshot, 2026-12-06).
+ */
+export function unsliced(s: string): string {
+  return s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string); // V8 copies shorter substrings anyway
 }
 
 export function deref(src: Source, node: unknown): unknown {

@@ -172,6 +172,7 @@ export class SigmaDetector implements Detector {
     this.#indexes = [...indexes.values()];
     this.#routes = [...routes.values()];
     this.#view = new EventView(slots);
+    this.#keywords.prepare();
   }
 
   evaluate(event: SigmaEvent): RuleMatch[] {

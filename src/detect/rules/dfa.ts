@@ -16,6 +16,7 @@
  * 6.7–8.7 → 3.5–3.8 ns per character over the bench mix's values; pipeline ~32k → ~38k records/s.
  */
 import type { Marker, Postings, SubstringIndex } from './automata.ts';
+import { adopt, int32 } from './shared-arrays.ts';
 
 /**
  * Dense rows (states × classes entries) at most; states beyond (deeper ones: states are numbered
@@ -100,11 +101,11 @@ export class AsciiDfa implements SubstringIndex {
     const id = new Int32Array(n);
     order.forEach((old, i) => (id[old] = i));
     const dense = Math.max(1, Math.min(n, Math.floor(maxEntries / k)));
-    const delta = new Int32Array(dense * k);
-    const oneCls = new Int32Array(n).fill(-1);
-    const oneNext = new Int32Array(n);
+    const delta = int32(dense * k);
+    const oneCls = int32(n, -1);
+    const oneNext = int32(n);
     const many = new Array<Map<number, number> | null>(n).fill(null);
-    const fail = new Int32Array(n);
+    const fail = int32(n);
     const out = new Array<Postings[] | null>(n).fill(null);
     const children = order.map((old) => [...kids[old]!].map(([c, child]) => [c, id[child]!] as const));
     order.forEach((old, i) => (out[i] = ends[old] ?? null));
@@ -142,11 +143,11 @@ export class AsciiDfa implements SubstringIndex {
       delta[i] = t < dense ? ((t * k) << 1) | (out[t] ? 1 : 0) : ~t;
     }
     this.#dense = dense;
-    this.#delta = delta;
-    this.#oneCls = oneCls;
-    this.#oneNext = oneNext;
+    this.#delta = adopt(delta);
+    this.#oneCls = adopt(oneCls);
+    this.#oneNext = adopt(oneNext);
     this.#many = many;
-    this.#fail = fail;
+    this.#fail = adopt(fail);
     this.#out = out;
   }
 

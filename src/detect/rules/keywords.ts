@@ -61,6 +61,11 @@ export class KeywordIndex implements Marker {
     this.#built = true;
   }
 
+  /** Builds the automata now rather than at the first scan, so they are compiled with the rest (and shareable). */
+  prepare(): void {
+    if (!this.#built) this.#build();
+  }
+
   /** Ids of the needles found in the event (into `found`), computed once per stamp. */
   scan(view: EventView, stamp: number): number {
     if (!this.#built) this.#build();
