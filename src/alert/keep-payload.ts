@@ -39,6 +39,9 @@ const SEVERITY: Readonly<Record<SigmaLevel, KeepSeverity>> = {
 
 export const toKeepSeverity = (level: SigmaLevel): KeepSeverity => SEVERITY[level];
 
+/** The alert's name: the rule's title (its id, or a generic name, when it has none). */
+export const alertName = (d: Pick<Detection, 'ruleTitle' | 'ruleId'>): string => d.ruleTitle.trim() || d.ruleId.trim() || 'Sigma detection';
+
 export function toAlertDto(d: Detection, opts: AlertPayloadOptions = {}): AlertDto {
   const fields = new DetectionFields(d);
   // A correlation alerts once per rule and group: later windows of the same group update that alert.
@@ -71,7 +74,7 @@ export function toAlertDto(d: Detection, opts: AlertPayloadOptions = {}): AlertD
   const url = opts.urlTemplate ? renderUrl(opts.urlTemplate, d, eventMs) : undefined;
   return {
     id: fingerprint,
-    name: d.ruleTitle.trim() || d.ruleId.trim() || 'Sigma detection',
+    name: alertName(d),
     status: 'firing',
     severity: SEVERITY[d.ruleLevel],
     lastReceived: new Date(d.detectedAtMs).toISOString(),

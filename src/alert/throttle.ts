@@ -7,7 +7,8 @@
  */
 import { code } from './keep-description.ts';
 import { KEEP_SEVERITIES, type AlertDto, type KeepSeverity } from './keep-types.ts';
-import { ALERT_SOURCE } from './keep-payload.ts';
+import type { Detection } from '../detect/detection.ts';
+import { ALERT_SOURCE, alertName, toKeepSeverity } from './keep-payload.ts';
 
 /** One rule's line in a digest. Serialised as the Redis hash field, so it must round-trip. */
 export interface DigestKey {
@@ -29,6 +30,8 @@ export function parseDigestField(f: string): DigestKey {
 }
 
 export const digestKeyOf = (a: AlertDto): DigestKey => ({ ruleId: a.labels['rule_id'] ?? '', title: a.name, severity: a.severity });
+/** The same key from the detection itself, for an alert held back before it was built. */
+export const digestKeyOfDetection = (d: Detection): DigestKey => ({ ruleId: d.ruleId, title: alertName(d), severity: toKeepSeverity(d.ruleLevel) });
 
 /** Local counts of one window: admitted alerts and held-back alerts per rule. */
 export class ThrottleWindow {
