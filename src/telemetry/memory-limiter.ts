@@ -10,7 +10,10 @@
  * malloc keep pages after a large request; after one 5 MB request RSS stayed above the old release point
  * for two minutes and 14 of 16 small concurrent requests got 429), while small requests cost little.
  * One request is always admitted when none is in flight: memory the process keeps without load (V8 heaps,
- * the embedded ClickHouse's caches) must slow the service down, never stop it for good.
+ * the embedded ClickHouse's caches) must slow the service down, never stop it for good. And small requests
+ * (a collector's batches) have a reserve of their own, 1 % of the ceiling, that the budget's shrinking does
+ * not touch: a hostile 50 MB request held alone at the ceiling used to refuse every other sender for as
+ * long as it ran, while what a small request adds is small.
  */
 import v8 from 'node:v8';
 import { metrics } from './metrics.ts';
@@ -21,6 +24,9 @@ export const HEAP_EXHAUSTED = 0.95;
 
 const SOFT_LIMIT = 0.8;
 const INFLIGHT_SHARE = 0.25;
+/** The small requests' reserve (share of the ceiling), and what counts as small: a 1/16 of it (1.3 MB at 2 GiB). */
+const RESERVE_SHARE = 0.01;
+const SMALL_SHARE = RESERVE_SHARE / 16;
 /** Compressed bodies inflate several times while decoded; count them at this factor. */
 const COMPRESSED_FACTOR = 4;
 
@@ -49,6 +55,7 @@ export function startMemoryLimiter(
   let headroom = headroomAt(rss);
   let inflight = 0;
   let inflightRequests = 0;
+  let reserved = 0;
   const sample = (): void => {
     try {
       rss = readRss();
@@ -73,18 +80,24 @@ export function startMemoryLimiter(
   return {
     admit(bytes, compressed) {
       const cost = compressed ? bytes * COMPRESSED_FACTOR : bytes;
+      let fromReserve = false;
       if (limitBytes > 0 && inflightRequests > 0 && inflight + cost > limitBytes * INFLIGHT_SHARE * headroom) {
-        metrics.memoryRefusals.inc();
-        return undefined;
+        fromReserve = cost <= limitBytes * SMALL_SHARE && reserved + cost <= limitBytes * RESERVE_SHARE;
+        if (!fromReserve) {
+          metrics.memoryRefusals.inc();
+          return undefined;
+        }
       }
       inflight += cost;
       inflightRequests++;
+      if (fromReserve) reserved += cost;
       let released = false;
       return () => {
         if (released) return;
         released = true;
         inflight -= cost;
         inflightRequests--;
+        if (fromReserve) reserved -= cost;
       };
     },
     get inflightBytes() {

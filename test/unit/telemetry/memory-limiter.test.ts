@@ -34,7 +34,7 @@ void test('requests are admitted up to a quarter of the ceiling in flight; one i
   try {
     const first = limiter.admit(2 * 1024 * 1024, false);
     assert.ok(first, 'the only request is admitted even past the share');
-    assert.equal(limiter.admit(1024, false), undefined, 'over the in-flight share while one is running');
+    assert.equal(limiter.admit(64 * 1024, false), undefined, 'over the in-flight share while one is running (and too large for the small requests\' reserve)');
     first();
     assert.ok(limiter.admit(512 * 1024, false));
   } finally {
@@ -80,7 +80,7 @@ void describe('admission after a large request (issue 17 item 7): decoded bytes 
     }
   });
 
-  void test('the budget shrinks with the headroom RSS leaves, to one request at a time at the ceiling, and recovers with the next sample', async () => {
+  void test('the budget shrinks with the headroom RSS leaves, to one large request at a time at the ceiling, and recovers with the next sample', async () => {
     let rss = 0.5 * LIMIT;
     const limiter = startMemoryLimiter(LIMIT, 5, undefined, undefined, () => rss);
     try {
@@ -96,10 +96,31 @@ void describe('admission after a large request (issue 17 item 7): decoded bytes 
       assert.equal(admitted(16 * MIB), 8, 'at 95 %: a quarter of that budget left');
       rss = 1.05 * LIMIT;
       await settle();
-      assert.equal(admitted(1024), 1, 'over the ceiling: one at a time');
+      assert.equal(admitted(4 * MIB), 1, 'over the ceiling: one large request at a time');
       rss = 0.7 * LIMIT;
       await settle();
       assert.equal(admitted(16 * MIB), 32, 'back under the soft limit: the whole budget again, at the next sample');
+    } finally {
+      limiter.stop();
+    }
+  });
+
+  void test('over the ceiling, with a 52 MB request holding the memory, small requests still get their reserve (1 % of the limit), large ones do not', async () => {
+    let rss = 0.5 * LIMIT;
+    const limiter = startMemoryLimiter(LIMIT, 5, undefined, undefined, () => rss);
+    try {
+      const hostile = limiter.admit(52 * MIB, false);
+      assert.ok(hostile, 'alone, it is admitted');
+      rss = 1.1 * LIMIT;
+      await settle();
+      assert.equal(limiter.admit(4 * MIB, false), undefined, 'a large request waits');
+      const small: (() => void)[] = [];
+      for (let r = limiter.admit(256 * 1024, true); r !== undefined && small.length < 1000; r = limiter.admit(256 * 1024, true)) small.push(r);
+      assert.equal(small.length, Math.floor((0.01 * LIMIT) / (1024 * 1024)), 'compressed 256 KB batches (1 MiB decoded) fill the 20 MiB reserve, no more');
+      small.pop()!();
+      assert.ok(limiter.admit(256 * 1024, true), 'a released one makes room for the next');
+      hostile();
+      for (const r of small) r();
     } finally {
       limiter.stop();
     }
