@@ -15,7 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs/minimal.js';
 import { regressionRecords } from '../bench/corpus.ts';
 import { httpGet, LOGS_EXPORT_PATH, sendHttpExport } from '../helpers/otlp-clients.ts';
-import { GrpcExporter, p99, requestOf, tinyRecordsRequest, withEventData, type HealthyRequests, type Rec } from './traffic.ts';
+import { GrpcExporter, p99, requestOf, statusReason, tinyRecordsRequest, withEventData, type HealthyRequests, type Rec } from './traffic.ts';
 
 const run = promisify(execFile);
 const BIN = path.resolve(import.meta.dirname, '../../bin/otel-sigma.js');
@@ -172,7 +172,7 @@ const randomTimestamps: Pattern = {
         recs.push({ ...t.hit, timeUnixNano: String(ns), observedTimeUnixNano: String(ns) });
       }
       const st = await exporter.export(requestOf('time-traveller', recs));
-      tally(statuses, grpcName(st.code));
+      tally(statuses, statusReason(st));
       if (st.code === grpc.status.OK) acked += 200;
     });
     await prober;
@@ -282,7 +282,7 @@ const bigThenBurst: Pattern = {
       await exporter.export(big);
       bigMs = Math.max(bigMs, performance.now() - t0);
       const sts = await Promise.all(Array.from({ length: 16 }, () => burst.export(t.healthy.next().body)));
-      for (const st of sts) tally(after, grpcName(st.code));
+      for (const st of sts) tally(after, statusReason(st));
       rounds++;
       await sleep(4_000);
     });

@@ -127,7 +127,7 @@ export function runHealthy(address: string, requests: HealthyRequests, perSecond
         acked.push(i);
         latencies.push(performance.now() - t0);
       } else {
-        const k = grpc.status[st.code] ?? String(st.code);
+        const k = statusReason(st);
         errors.set(k, (errors.get(k) ?? 0) + 1);
       }
     });
@@ -143,6 +143,14 @@ export function runHealthy(address: string, requests: HealthyRequests, perSecond
       return { sent, acked, latencies, errors };
     },
   };
+}
+
+/** A status with what refused it, short: RESOURCE_EXHAUSTED has several causes (memory, the detection queue, upload budgets). */
+export function statusReason(st: grpc.StatusObject): string {
+  const name = grpc.status[st.code] ?? String(st.code);
+  if (st.code === grpc.status.OK) return name;
+  const why = /memory limit/.test(st.details) ? 'memory limit' : /queue full/.test(st.details) ? 'queue full' : /budget/.test(st.details) ? 'upload budget' : st.details.slice(0, 60);
+  return `${name} (${why})`;
 }
 
 export const p99 = (xs: readonly number[]): number => percentile(xs, 99);
