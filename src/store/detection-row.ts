@@ -101,11 +101,18 @@ export function formatEpochMs(ms: number): string {
 
 const MAX_TIME = '2261-12-31 23:59:59';
 
+/** The last few seconds formatted: a batch's rows share detected_at, and every row but a correlation's has window 0. */
+const recentSeconds = new Map<number, string>();
+
 function isoSeconds(ms: number): string {
+  const hit = recentSeconds.get(ms);
+  if (hit !== undefined) return hit;
   const d = new Date(ms);
   // DateTime64(9) ends in 2262; a later (or absurd) time is clamped rather than failing the batch.
-  if (Number.isNaN(d.getTime()) || d.getUTCFullYear() > 2261) return MAX_TIME;
-  return d.toISOString().slice(0, 19).replace('T', ' ');
+  const text = Number.isNaN(d.getTime()) || d.getUTCFullYear() > 2261 ? MAX_TIME : d.toISOString().slice(0, 19).replace('T', ' ');
+  if (recentSeconds.size >= 8) recentSeconds.clear();
+  recentSeconds.set(ms, text);
+  return text;
 }
 
 /**
