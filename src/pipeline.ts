@@ -132,7 +132,7 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
     /** Stores and alerts detections; resolves once they are durable. */
     const storeAndAlert = async (detections: readonly Detection[]): Promise<void> => {
       if (detections.length === 0) return;
-      for (const d of detections) metrics.detections.inc({ rule_id: d.ruleId, level: d.ruleLevel });
+      countDetections(detections);
       await store.write(detections);
       for (const d of detections) alerts.send(d);
     };
@@ -275,4 +275,15 @@ function logRulesetSummary(log: Logger, s: RulesetSummary): void {
   for (const p of s.errors) log.warn({ stage: 'rules', file: p.file, line: p.line, code: ErrorCode.RULE_LOAD }, p.reason);
   if (s.errorCount > s.errors.length) log.warn({ stage: 'rules' }, `${s.errorCount - s.errors.length} more rule problems; run "otel-sigma rules check" to see them all.`);
   log.info({ stage: 'rules', loaded: s.loaded, rejected: s.rejected, skipped: s.skipped, ms: s.compileMs }, 'Rules loaded.');
+}
+
+/** otel_sigma_detections_total, one increment per rule rather than per detection (a request of attack traffic carries thousands). */
+function countDetections(detections: readonly Detection[]): void {
+  const byRule = new Map<string, { level: string; n: number }>();
+  for (const d of detections) {
+    const c = byRule.get(d.ruleId);
+    if (c === undefined) byRule.set(d.ruleId, { level: d.ruleLevel, n: 1 });
+    else c.n++;
+  }
+  for (const [rule_id, { level, n }] of byRule) metrics.detections.inc({ rule_id, level }, n);
 }
