@@ -6,10 +6,14 @@ import os from 'node:os';
 import { Piscina } from 'piscina';
 import { ErrorCode, PipelineError } from '../errors.ts';
 import { metrics } from '../telemetry/metrics.ts';
+import { splitExportRequest } from '../decode/split-request.ts';
 import { newShareHandle, ShareKeeper } from './array-share.ts';
+import { mergeResults } from './merge-results.ts';
 import type { DetectResult, DetectTask, RulesetSummary, WorkerConfig } from './task.ts';
 
 const WORKER_FILE = new URL('./worker.ts', import.meta.url).href;
+/** Smaller requests are not worth cutting across idle workers. */
+const SPLIT_MIN_BYTES = 256 * 1024;
 /** Old-generation ceiling of one detection worker. */
 export const WORKER_HEAP_MB = 2048;
 
@@ -19,6 +23,8 @@ export interface PoolOptions {
   /** 0 = threads × 4. */
   readonly maxQueue: number;
   readonly worker: WorkerConfig;
+  /** Requests this large (protobuf, not compressed) are cut across idle workers; default 256 KiB, Infinity = never. */
+  readonly splitMinBytes?: number;
   /** Worker entry (default ./worker.ts); hunt's reads pages of stored rows instead of OTLP requests. */
   readonly filename?: string;
 }
@@ -29,12 +35,15 @@ export class DetectPool {
   #pool: Piscina<DetectTask, DetectResult>;
   #inFlight = 0;
   readonly #keeper: ShareKeeper;
+  readonly #splitMinBytes: number;
+  #cut = 0;
 
   constructor(opts: PoolOptions) {
     this.threads = opts.threads > 0 ? opts.threads : Math.max(1, os.availableParallelism());
     this.maxQueue = opts.maxQueue > 0 ? opts.maxQueue : this.threads * 4;
     // One worker compiles first and the others adopt its automata (array-share.ts): with the whole SigmaHQ
     // ruleset each worker beyond the first holds ~18 MB less; start-up takes one compile longer.
+    this.#splitMinBytes = opts.splitMinBytes ?? SPLIT_MIN_BYTES;
     const share = newShareHandle();
     this.#keeper = new ShareKeeper(share);
     this.#pool = new Piscina<DetectTask, DetectResult>({
@@ -80,7 +89,24 @@ export class DetectPool {
     return this.#pool.queueSize;
   }
 
+  /**
+   * Runs a request on a worker. While other workers are idle, a large protobuf request is cut along its
+   * ResourceLogs and its parts run side by side, so a collector sending one request at a time is answered
+   * in the time of a part, not of the whole (with busy workers, cutting would only add work).
+   */
   async run(task: DetectTask): Promise<DetectResult> {
+    const idle = this.threads - this.#inFlight;
+    if (idle >= 2 && task.format === 'protobuf' && task.encoding === 'identity' && task.body.byteLength >= this.#splitMinBytes) {
+      const bodies = splitExportRequest(task.body, idle);
+      if (bodies.length > 1) {
+        this.#cut++;
+        return mergeResults(await Promise.all(bodies.map((body) => this.#runOne({ ...task, body }))));
+      }
+    }
+    return this.#runOne(task);
+  }
+
+  async #runOne(task: DetectTask): Promise<DetectResult> {
     if (this.#pool.queueSize >= this.maxQueue) {
       throw new PipelineError(ErrorCode.BACKPRESSURE, `detection queue full (${this.maxQueue} requests waiting); retry later`, true, { retryAfterSeconds: 1 });
     }
@@ -100,6 +126,11 @@ export class DetectPool {
       this.#inFlight--;
       metrics.queueDepth.set({ queue: 'detect' }, this.#pool.queueSize);
     }
+  }
+
+  /** Requests run as parts on several workers so far. */
+  get cutRequests(): number {
+    return this.#cut;
   }
 
   get inFlight(): number {
