@@ -12,7 +12,10 @@ import { convertRuleFiles, countsText, huntFilter } from '../convert/convert.ts'
 import { probePrefilter } from '../convert/probe.ts';
 import { findRuleFiles } from '../detect/rules/load.ts';
 import { rulesHash } from '../hunt/evaluate.ts';
-import { poolEvaluator } from '../hunt/evaluators.ts';
+import { poolEvaluator, type PoolEvaluator } from '../hunt/evaluators.ts';
+import { chooseFilter, type FilterMode } from '../hunt/filter-choice.ts';
+import type { LogsourceMapping } from '../map/types.ts';
+import type { Logger } from '../telemetry/logger.ts';
 import type { Detection } from '../detect/detection.ts';
 import { readCheckpoint } from '../hunt/checkpoint.ts';
 import { followHunt } from '../hunt/follow.ts';
@@ -36,6 +39,7 @@ export interface HuntCliOptions {
   readonly follow?: boolean;
   readonly interval: string;
   readonly lookback: string;
+  /** true: --sql, false: --no-sql, undefined: decide on a sample. */
   readonly sql?: boolean;
   readonly alert?: boolean;
 }
@@ -69,8 +73,20 @@ export async function runHuntCommand(o: HuntCliOptions, configFile: string | und
   const pageSize = positiveInt('page-size', o.pageSize);
 
   const mapping = mappingFromConfig(cfg);
-  // The rules as SQL: ClickHouse returns only the rows some rule's condition accepts (each rule narrows
-  // its own part; the engine still decides on every row returned). --sql is kept for compatibility: always on.
+  // The workers compile the ruleset in their threads while this one converts it to SQL and asks ClickHouse.
+  const pending = o.follow === true ? undefined : poolEvaluator(workerConfigFrom(cfg), cfg.workers.threads);
+  pending?.catch(() => undefined); // awaited below; an error before that point closes it there
+  try {
+    return await hunt(o, cfg, sec, log, mapping, checkpointFile, fromNs, toNs, pageSize, pending);
+  } finally {
+    if (pending !== undefined) await pending.then((e) => e.close(), () => undefined);
+  }
+}
+
+async function hunt(o: HuntCliOptions, cfg: Config, sec: SecurityOptions, log: Logger, mapping: LogsourceMapping, checkpointFile: string, fromNs: bigint, toNs: bigint, pageSize: number,
+  pending: Promise<PoolEvaluator> | undefined): Promise<number> {
+  // The rules as SQL: ClickHouse can return only the rows some rule's condition accepts (each rule narrows
+  // its own part; the engine still decides on every row returned).
   const converted = convertRuleFiles(findRuleFiles(cfg.rules.paths, []), mapping, cfg.rules.placeholders);
   if (converted.length === 0) throw new Error('no rules found; check --rules');
   const ch = clickHouseFromConfig(cfg, sec, 300_000);
@@ -86,6 +102,19 @@ export async function runHuntCommand(o: HuntCliOptions, configFile: string | und
     const filter = huntFilter(converted, layout);
     let prefilter = { with: filter.with, where: filter.hit === '1' ? '' : filter.hit };
     process.stderr.write(`rules as SQL: ${countsText(filter.counts)}\n`);
+    const mode: FilterMode = o.sql === true ? 'on' : o.sql === false ? 'off' : 'auto';
+    if (o.follow !== true) {
+      // --resume keeps the choice the checkpoint recorded (it decides which rows the pages hold).
+      const saved = o.resume === true ? readCheckpoint(checkpointFile) : undefined;
+      const choice = saved !== undefined && mode === 'auto'
+        ? { use: saved.params.where !== '', reason: `SQL filter ${saved.params.where !== '' ? 'on' : 'off'}, as in the checkpoint` }
+        : await chooseFilter(mode, { client: ch.client, table: o.signozTable, fromNs, toNs, with: prefilter.with, where: prefilter.where }).catch((e: unknown) => ({ use: false, reason: `SQL filter off: ClickHouse refused it (${String((e as Error).message ?? e).split('\n')[0]!})` }));
+      process.stderr.write(`${choice.reason}\n`);
+      if (!choice.use) prefilter = { with: '', where: '' };
+    } else if (mode === 'off') {
+      prefilter = { with: '', where: '' };
+    }
+    // Only a filter in use is probed: three plans of the whole ruleset's conditions take seconds.
     const bad = await probePrefilter(ch.client, prefilter);
     if (bad !== undefined) {
       process.stderr.write(`prefilter: ClickHouse refused it (${bad.split('\n')[0]!}); hunting without it\n`);
@@ -103,6 +132,7 @@ export async function runHuntCommand(o: HuntCliOptions, configFile: string | und
       maxLogBytes: cfg.storage.log_max_bytes,
       batchRows: cfg.storage.batch_rows,
       maxValueBytes: cfg.storage.max_value_bytes,
+      insertRows: ch.insertJsonRows,
     });
     if (o.alert === true) {
       alerts = new AlertSender({
@@ -139,29 +169,23 @@ export async function runHuntCommand(o: HuntCliOptions, configFile: string | und
         });
         process.stderr.write(`hunt --follow stopped: ${s.rows} records, ${s.detections} detections, ${s.polls} polls\n`);
       } else {
-        const evaluator = await poolEvaluator(workerConfigFrom(cfg), cfg.workers.threads);
+        const evaluator = await pending!;
         process.stderr.write(`${evaluator.summary.loaded} rules loaded, ${evaluator.summary.rejected} rejected, ${evaluator.parallelism} workers\n`);
         if (evaluator.summary.loaded === 0) {
-          await evaluator.close();
           throw new Error('no rules loaded; check --rules');
         }
-        let r;
-        try {
-          r = await runHunt({
-            ...common,
-            evaluator,
-            rulesHash: rulesHash(converted),
-            layout,
-            fromNs,
-            toNs,
-            progress: terminalProgress(),
-            checkpointFile,
-            resume: o.resume === true,
-            storedFingerprints: (eventSinceNs, detectedSinceMs) => huntFingerprintsSince(ch.client, detectionsTable, eventSinceNs, detectedSinceMs),
-          });
-        } finally {
-          await evaluator.close();
-        }
+        const r = await runHunt({
+          ...common,
+          evaluator,
+          rulesHash: rulesHash(converted),
+          layout,
+          fromNs,
+          toNs,
+          progress: terminalProgress(),
+          checkpointFile,
+          resume: o.resume === true,
+          storedFingerprints: (eventSinceNs, detectedSinceMs) => huntFingerprintsSince(ch.client, detectionsTable, eventSinceNs, detectedSinceMs),
+        });
         const rate = r.elapsedMs > 0 ? Math.round((r.rows / r.elapsedMs) * 1000) : 0;
         process.stderr.write(`${r.complete ? 'hunt done' : 'hunt interrupted (continue with --resume)'}: ${r.rows} records, ${r.detections} detections, ${r.rulesMatched} rules matched, ${rate} records/s; rules as SQL: ${countsText(filter.counts)}\n`);
         if (!r.complete) return 130;

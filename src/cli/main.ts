@@ -100,7 +100,8 @@ addConfigFlags(program.command('hunt').description('run the rules over logs SigN
   .option('--follow', 'keep hunting new rows (for collectors that cannot fan out to otel-sigma)')
   .option('--interval <duration>', '--follow: pause between polls that found nothing', '10s')
   .option('--lookback <duration>', '--follow: re-read this far behind the newest row, for late inserts', '5m')
-  .option('--sql', 'let ClickHouse prefilter rows with the rules converted to SQL (the engine still decides)')
+  .option('--sql', 'always let ClickHouse filter the rows by the rules converted to SQL (the engine still decides on every row); default: used when it keeps at most half of a sample of the range')
+  .option('--no-sql', 'read every row of the range (no SQL filter)')
   .option('--alert', 'also send the detections to Keep'), [...RULE_FLAGS, ...STORE_FLAGS, ...ALERT_FLAGS])
   .action(async (opts: Record<string, unknown>) => {
     // hunt may open an embedded database: exit explicitly once it has closed.
@@ -114,13 +115,12 @@ addConfigFlags(program.command('convert').description('translate Sigma rules int
   .option('--json', 'one JSON object per rule: file, id, title, translation, notes, sql'), ['mapping-file', 'placeholder'])
   .addHelpText('after', `
 Exit status:
-  0  every rule has a query: exact, or approximate (a prefilter: it may return more rows than the rule
+  0  every rule's query narrows the rows: exact, or prefiltered (it may return more rows than the rule
      matches, never fewer; the notes say why)
   1  an argument is wrong, or a rule file cannot be read or is not valid YAML
-  3  some rule's query narrows nothing (translation: untranslatable, WHERE 1: an aggregation, or only
-     keyword searches without a logsource condition); every query is still printed, and hunt --sql
-     reads every row when such a rule is among its rules
-A summary (exact / approximate / untranslatable / unreadable) goes to stderr.`)
+  3  some rule's query narrows nothing (translation: unfiltered, WHERE 1: an aggregation); every query is
+     still printed; a hunt with such a rule (but an aggregation, which the engine refuses) reads every row
+A summary (exact / prefiltered / unfiltered, unreadable files) goes to stderr.`)
   .action((paths: string[], opts: Record<string, unknown>) => {
     process.exitCode = runConvert(paths, opts as unknown as { target: string; json?: boolean; signozTable: string }, opts['config'] as string | undefined, flagsByName(opts));
   });

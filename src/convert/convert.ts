@@ -11,6 +11,8 @@ import { withClause, type BodyLayout } from './signoz-fields.ts';
 
 const NONE: ReadonlyMap<string, string> = new Map();
 
+const AGGREGATION = 'aggregation in condition';
+
 export type Translation = 'exact' | 'prefiltered' | 'unfiltered';
 export const TRANSLATIONS: readonly Translation[] = ['exact', 'prefiltered', 'unfiltered'];
 
@@ -92,7 +94,7 @@ export function convertRule(file: string, r: Record<string, unknown>, mapping: L
   const title = typeof r['title'] === 'string' ? r['title'] : '';
   const det = r['detection'] as Record<string, unknown>;
   if (typeof det['condition'] === 'string' && det['condition'].includes('|')) {
-    return { file, id, title, translation: 'unfiltered', where: '1', routing: '1', parts: [], aliases: NONE, notes: ['aggregation in condition'] };
+    return { file, id, title, translation: 'unfiltered', where: '1', routing: '1', parts: [], aliases: NONE, notes: [AGGREGATION] };
   }
   const ls = (r['logsource'] ?? {}) as { product?: string; category?: string; service?: string };
   const { where, routing, aliases, approximations, parts } = ruleToSql(det, ls, mapping);
@@ -140,7 +142,7 @@ export interface HuntFilter {
   readonly with: string;
   /** Some narrowed rule may match the row ('0' when no rule is narrowed). */
   readonly hit: string;
-  /** Rules no condition narrows: with any, every row is read and these run on the rows `hit` rejects. */
+  /** Rules no condition narrows: with any (but old-style aggregations, which the engine refuses), `hit` is '1'. */
   readonly unfiltered: readonly ConvertedRule[];
   readonly counts: Record<Translation, number>;
 }
@@ -160,6 +162,10 @@ export function huntFilter(rules: readonly ConvertedRule[], layout?: BodyLayout)
     const any = dets.has('1') || route !== '1' ? '1' : [...dets].map((d) => `(${d})`).join(' OR ');
     groups.push(route === '1' ? any : any === '1' ? route : `${route} AND (${any})`);
   }
-  const hit = groups.length === 0 ? '0' : groups.map((g) => `(${g})`).join('\n OR ');
-  return { with: withClause(usedAliases(aliases, hit), layout), hit, unfiltered: rules.filter((r) => r.where === '1'), counts: translationCounts(rules) };
+  const unfiltered = rules.filter((r) => r.where === '1' && r.unreadable !== true);
+  // A rule nothing narrows may match any row, so every row is read; an old-style aggregation is the
+  // exception: the engine refuses to load it (rewrite as a correlation), so it matches nothing.
+  const loose = unfiltered.some((r) => !r.notes.includes(AGGREGATION));
+  const hit = loose ? '1' : groups.length === 0 ? '0' : groups.map((g) => `(${g})`).join('\n OR ');
+  return { with: loose ? '' : withClause(usedAliases(aliases, hit), layout), hit, unfiltered, counts: translationCounts(rules) };
 }

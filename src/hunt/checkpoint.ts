@@ -18,8 +18,11 @@ export interface HuntParams {
   readonly rules: string;
 }
 
+/** 2: rows in the table's sorting key order (version 1 paged by bucket, timestamp, id). */
+const VERSION = 2;
+
 export interface Checkpoint {
-  readonly version: 1;
+  readonly version: typeof VERSION;
   readonly params: HuntParams;
   readonly last: RowKey | null;
   readonly rows: number;
@@ -38,10 +41,12 @@ export function readCheckpoint(file: string): Checkpoint | undefined {
     throw new PipelineError(ErrorCode.CONFIG, `Cannot read hunt checkpoint ${file}: ${(e as Error).message}`, false, { cause: e });
   }
   try {
-    const c = JSON.parse(text) as Checkpoint;
-    if (c.version !== 1 || typeof c.params !== 'object') throw new Error('unknown format');
-    return c;
+    const c = JSON.parse(text) as Checkpoint | { version: number };
+    if (c.version === VERSION && 'params' in c && typeof c.params === 'object') return c;
+    if (c.version === 1) throw new PipelineError(ErrorCode.CONFIG, `Hunt checkpoint ${file} was written by an older otel-sigma that read the rows in another order; remove it and run the hunt again`, false);
+    throw new Error('unknown format');
   } catch (e) {
+    if (e instanceof PipelineError) throw e;
     throw new PipelineError(ErrorCode.CONFIG, `Hunt checkpoint ${file} is not readable: ${(e as Error).message}`, false, { cause: e });
   }
 }

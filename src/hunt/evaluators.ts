@@ -14,23 +14,27 @@ import { evaluatePageText } from './page-eval.ts';
 export interface PageEvaluator {
   /** Pages evaluated at once (the hunt keeps about twice as many in flight). */
   readonly parallelism: number;
-  evaluate(text: string): Promise<Detection[]>;
+  /** A page of rows as JSONEachRow bytes (the pool takes them over: do not reuse them). */
+  evaluate(page: Uint8Array): Promise<Detection[]>;
   close(): Promise<void>;
 }
 
 export function inProcessEvaluator(ruleset: Pick<Ruleset, 'detector'>, mapping?: LogsourceMapping): PageEvaluator {
   const mapper = createRecordMapper(mapping ? { mapping } : {});
+  const decoder = new TextDecoder();
   return {
     parallelism: 1,
-    evaluate: (text) => Promise.resolve(evaluatePageText(text, mapper, ruleset.detector, Date.now()).detections),
+    evaluate: (page) => Promise.resolve(evaluatePageText(decoder.decode(page), mapper, ruleset.detector, Date.now()).detections),
     close: () => Promise.resolve(),
   };
 }
 
 const HUNT_WORKER = new URL('./worker.ts', import.meta.url).href;
 
+export type PoolEvaluator = PageEvaluator & { readonly summary: RulesetSummary };
+
 /** The pool compiles the rules in every worker before this resolves; `summary` says what loaded. */
-export async function poolEvaluator(worker: WorkerConfig, threads: number): Promise<PageEvaluator & { readonly summary: RulesetSummary }> {
+export async function poolEvaluator(worker: WorkerConfig, threads: number): Promise<PoolEvaluator> {
   const pool = new DetectPool({ threads, maxQueue: 0, worker, filename: HUNT_WORKER });
   let summary: RulesetSummary;
   try {
@@ -39,12 +43,11 @@ export async function poolEvaluator(worker: WorkerConfig, threads: number): Prom
     await pool.close();
     throw err;
   }
-  const encoder = new TextEncoder();
   return {
     parallelism: pool.threads,
     summary,
-    async evaluate(text) {
-      const r = await pool.run({ body: encoder.encode(text), format: 'json', encoding: 'identity', receivedAtMs: Date.now() });
+    async evaluate(page) {
+      const r = await pool.run({ body: page, format: 'json', encoding: 'identity', receivedAtMs: Date.now() });
       if (!r.ok) throw new PipelineError(r.code, r.message, r.retryable);
       return r.detections;
     },

@@ -12,7 +12,7 @@ import { ErrorCode, PipelineError } from '../errors.ts';
 import { createRecordMapper } from '../map/map-records.ts';
 import type { LogsourceMapping } from '../map/types.ts';
 import { evaluateRows, type DetectionSink } from './evaluate.ts';
-import { assertTableName, readPage, type RowKey } from './reader.ts';
+import { assertTableName, keyOf, readPage, type RowKey } from './reader.ts';
 import type { SignozRow } from './signoz-row.ts';
 
 export interface FollowOptions {
@@ -109,7 +109,7 @@ export async function followHunt(o: FollowOptions): Promise<FollowStatus> {
         rows += unseen.length;
       }
       const lastRow = page[page.length - 1]!;
-      after = { bucket: lastRow.ts_bucket_start, ts: lastRow.timestamp, id: lastRow.id };
+      after = keyOf(lastRow);
       if (page.length < pageSize || o.signal.aborted) break;
     }
     watermark = maxTs;

@@ -18,7 +18,7 @@ import { paramMismatch, readCheckpoint, writeCheckpoint, type HuntParams } from 
 import type { DetectionSink } from './evaluate.ts';
 import type { PageEvaluator } from './evaluators.ts';
 import type { Progress } from './progress.ts';
-import { assertTableName, countRows, readPageText, type PageQuery, type RowKey } from './reader.ts';
+import { assertTableName, countRows, readPageBytes, type PageQuery, type RowKey } from './reader.ts';
 
 export interface HuntOptions {
   readonly client: ClickHouseClient;
@@ -102,7 +102,7 @@ export async function runHunt(o: HuntOptions): Promise<HuntResult> {
   const q: PageQuery = { table, fromNs: o.fromNs, toNs: o.toNs, where, with: o.with, limit: pageSize, layout: o.layout };
   const total = o.progress !== undefined && o.progress.active !== false ? await countRows(o.client, q) : 0;
   const save = (done: boolean): void => {
-    if (o.checkpointFile !== undefined) writeCheckpoint(o.checkpointFile, { version: 1, params, last, rows, detections, done, startedAtMs });
+    if (o.checkpointFile !== undefined) writeCheckpoint(o.checkpointFile, { version: 2, params, last, rows, detections, done, startedAtMs });
   };
   const matchedRules = new Set<string>();
   const store = async (dets: Detection[]): Promise<number> => {
@@ -135,9 +135,9 @@ export async function runHunt(o: HuntOptions): Promise<HuntResult> {
         complete = false;
         break;
       }
-      const page = await readPageText(o.client, q, after);
+      const page = await readPageBytes(o.client, q, after);
       if (page.rows === 0 || page.last === undefined) break;
-      const done = o.evaluator.evaluate(page.text).then(store);
+      const done = o.evaluator.evaluate(page.bytes).then(store);
       done.catch(() => undefined); // awaited in order by retireOldest; this only keeps it from being unhandled meanwhile
       window.push({ rows: page.rows, last: page.last, done });
       after = page.last;

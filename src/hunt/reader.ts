@@ -1,8 +1,10 @@
 /**
- * Reads SigNoz's logs table page by page in (ts_bucket_start, timestamp, id) order with keyset
- * pagination: each page starts strictly after the last key of the previous one, so a page costs the
- * same at the end of a month as at its start (OFFSET would re-read everything before it), and memory
- * is one page whatever the range.
+ * Reads SigNoz's logs table page by page in the order of its sorting key (ts_bucket_start,
+ * resource_fingerprint, severity_text, timestamp, id) with keyset pagination: each page starts strictly
+ * after the last key of the previous one. In that order ClickHouse reads the parts in order and stops at
+ * the LIMIT (no sort of the rest of a 30-minute bucket, which holds ~20M rows for a 1,000-host fleet, for
+ * every page), the key condition skips the granules before the page by the primary index, and memory is
+ * one page whatever the range.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ErrorCode, PipelineError } from '../errors.ts';
@@ -12,12 +14,19 @@ import { BODY_JSON_COLUMNS, SIGNOZ_COLUMNS, type SignozRow } from './signoz-row.
 /** SigNoz's bucket width: ts_bucket_start = floor(timestamp / 1800 s) * 1800 s, in seconds. */
 export const BUCKET_SECONDS = 1800n;
 
-/** Position in the table: the last row done. */
+/** Position in the table: the last row done (its sorting key). */
 export interface RowKey {
   readonly bucket: string;
+  /** resource_fingerprint */
+  readonly fp: string;
+  /** severity_text */
+  readonly sev: string;
   readonly ts: string;
   readonly id: string;
 }
+
+/** The page order: logs_v2's sorting key. */
+export const PAGE_ORDER = 'ts_bucket_start, resource_fingerprint, severity_text, timestamp, id';
 
 export interface PageQuery {
   /** `db.table`, already validated. */
@@ -64,42 +73,58 @@ export function rangeCondition(q: Omit<PageQuery, 'limit'>): string {
 
 export function pageSql(q: PageQuery, after: RowKey | undefined): string {
   let cond = rangeCondition(q);
-  if (after !== undefined) {
-    const b = BigInt(after.bucket);
-    const t = BigInt(after.ts);
-    cond += ` AND ts_bucket_start >= ${b} AND (ts_bucket_start, timestamp, id) > (${b}, ${t}, ${sqlString(after.id)})`;
-  }
+  if (after !== undefined) cond += ` AND ${afterCondition(after)}`;
   const cols: string[] = [...SIGNOZ_COLUMNS];
   if (q.layout?.bodyV2 === true) cols.push(BODY_JSON_COLUMNS[0]);
   if (q.layout?.bodyV2 === true && q.layout.bodyPromoted) cols.push(BODY_JSON_COLUMNS[1]);
   if (q.tag !== undefined) cols.push(`toUInt8(${q.tag}) AS sigma_hit`);
-  return `${q.with ?? ''}SELECT ${cols.join(', ')} FROM ${q.table} WHERE ${cond} ORDER BY ts_bucket_start, timestamp, id LIMIT ${Math.trunc(q.limit)}`;
+  return `${q.with ?? ''}SELECT ${cols.join(', ')} FROM ${q.table} WHERE ${cond} ORDER BY ${PAGE_ORDER} LIMIT ${Math.trunc(q.limit)}`;
 }
 
-/** One page as ClickHouse wrote it (JSONEachRow text): parsed by whoever evaluates it, not here. */
-export interface PageText {
-  readonly text: string;
+/**
+ * Rows strictly after `k` in PAGE_ORDER, spelled as an OR of key-prefix conditions rather than one tuple
+ * comparison: ClickHouse's primary-key analysis understands these, so the granules before `k` are skipped.
+ */
+export function afterCondition(k: RowKey): string {
+  const b = BigInt(k.bucket);
+  const fp = sqlString(k.fp);
+  const sev = sqlString(k.sev);
+  const t = BigInt(k.ts);
+  return `ts_bucket_start >= ${b} AND (ts_bucket_start > ${b} OR (ts_bucket_start = ${b} AND (resource_fingerprint > ${fp} ` +
+    `OR (resource_fingerprint = ${fp} AND (severity_text > ${sev} OR (severity_text = ${sev} AND (timestamp, id) > (${t}, ${sqlString(k.id)})))))))`;
+}
+
+/**
+ * One page as ClickHouse wrote it (JSONEachRow bytes): parsed by whoever evaluates it, not here. The
+ * bytes go to a worker as they are (transferred, not copied); the main thread only reads the last line.
+ */
+export interface PageBytes {
+  readonly bytes: Uint8Array;
   readonly rows: number;
   /** Key of the page's last row (undefined for an empty page). */
   readonly last: RowKey | undefined;
 }
 
+const NL = 0x0a;
 
-export async function readPageText(client: ClickHouseClient, q: PageQuery, after: RowKey | undefined): Promise<PageText> {
-  let text: string;
+export async function readPageBytes(client: ClickHouseClient, q: PageQuery, after: RowKey | undefined): Promise<PageBytes> {
+  const chunks: Buffer[] = [];
   try {
-    const rs = await client.query({ query: pageSql(q, after), format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 1, ...QUERY_SIZE } });
-    text = await rs.text();
+    // exec hands back the raw body (HTTP) or chdb's result bytes: no UTF-16 string of the page here.
+    const rs = await client.exec({ query: `${pageSql(q, after)} FORMAT JSONEachRow`, clickhouse_settings: { output_format_json_quote_64bit_integers: 1, ...QUERY_SIZE } });
+    for await (const c of rs.stream) chunks.push(c as Buffer);
   } catch (cause) {
     throw storeError(`Reading ${q.table} failed`, cause);
   }
-  if (text.length === 0) return { text, rows: 0, last: undefined };
-  let rows = 0;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) rows++;
-  if (!text.endsWith('\n')) rows++;
-  const end = text.endsWith('\n') ? text.length - 1 : text.length;
-  const lastLine = text.slice(text.lastIndexOf('\n', end - 1) + 1, end);
-  return { text, rows, last: keyOf(JSON.parse(lastLine) as SignozRow) };
+  // A buffer of our own (chdb's result memory is not ours to transfer to a worker).
+  const bytes = Buffer.concat(chunks);
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === NL) end--;
+  if (end === 0) return { bytes, rows: 0, last: undefined };
+  let rows = 1;
+  for (let i = bytes.indexOf(NL); i !== -1 && i < end; i = bytes.indexOf(NL, i + 1)) rows++;
+  const lastLine = bytes.subarray(bytes.lastIndexOf(NL, end - 1) + 1, end).toString('utf8');
+  return { bytes, rows, last: keyOf(JSON.parse(lastLine) as SignozRow) };
 }
 
 /** Which body layouts the logs table can hold (SigNoz's migration 2001 added body_v2 and body_promoted). */
@@ -153,7 +178,7 @@ export async function tableExists(client: ClickHouseClient, table: string): Prom
   }
 }
 
-export const keyOf = (r: SignozRow): RowKey => ({ bucket: r.ts_bucket_start, ts: r.timestamp, id: r.id });
+export const keyOf = (r: SignozRow): RowKey => ({ bucket: r.ts_bucket_start, fp: r.resource_fingerprint, sev: r.severity_text, ts: r.timestamp, id: r.id });
 
 function storeError(what: string, cause: unknown): PipelineError {
   if (cause instanceof PipelineError) return cause;

@@ -8,6 +8,7 @@ import type { AnyValue, Attributes, LogRecordView } from '../decode/types.ts';
 /** The columns hunting reads (JSONEachRow: UInt64 arrive as decimal strings). */
 export interface SignozRow {
   readonly ts_bucket_start: string;
+  readonly resource_fingerprint: string;
   readonly timestamp: string;
   readonly observed_timestamp: string;
   readonly id: string;
@@ -31,7 +32,7 @@ export interface SignozRow {
 }
 
 export const SIGNOZ_COLUMNS = [
-  'ts_bucket_start', 'timestamp', 'observed_timestamp', 'id', 'trace_id', 'span_id', 'trace_flags', 'severity_text',
+  'ts_bucket_start', 'resource_fingerprint', 'timestamp', 'observed_timestamp', 'id', 'trace_id', 'span_id', 'trace_flags', 'severity_text',
   'severity_number', 'body', 'attributes_string', 'attributes_number', 'attributes_bool', 'resources_string', 'scope_name', 'scope_version',
 ] as const;
 

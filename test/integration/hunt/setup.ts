@@ -36,7 +36,7 @@ export function openStore(prefix: string): { ch: ClickHouseHandle; cleanup: () =
 
 export async function detectionsTable(ch: ClickHouseHandle, table: string): Promise<DetectionWriter> {
   await migrate(ch.client, { database: 'otel_sigma', table, ttlDays: 0 });
-  return new DetectionWriter({ client: ch.client, database: 'otel_sigma', table, logDir: mkdtempSync(join(tmpdir(), `otel-sigma-hunt-log-${table}-`)) });
+  return new DetectionWriter({ client: ch.client, insertRows: ch.insertJsonRows, database: 'otel_sigma', table, logDir: mkdtempSync(join(tmpdir(), `otel-sigma-hunt-log-${table}-`)) });
 }
 
 /** Every record of every case in every shape it lists, as SigNoz would store it. */

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bodyFromText, rowToRecord, type SignozRow } from '../../../src/hunt/signoz-row.ts';
@@ -9,7 +9,7 @@ import { paramMismatch, readCheckpoint, writeCheckpoint, type HuntParams } from 
 import { timeArg } from '../../../src/cli/hunt.ts';
 
 const row = (over: Partial<SignozRow> = {}): SignozRow => ({
-  ts_bucket_start: '1784296800', timestamp: '1784297914072213500', observed_timestamp: '1784297915072213500', id: '2abc', trace_id: 'ab', span_id: 'cd',
+  ts_bucket_start: '1784296800', resource_fingerprint: 'host.name=h1', timestamp: '1784297914072213500', observed_timestamp: '1784297915072213500', id: '2abc', trace_id: 'ab', span_id: 'cd',
   trace_flags: 1, severity_text: 'INFO', severity_number: 9, body: '{"channel":"Security","event_id":{"id":4688}}',
   attributes_string: { 'log.file.name': 'x.log' }, attributes_number: { pid: 42, ratio: 0.5 }, attributes_bool: { ok: true },
   resources_string: { 'host.name': 'h1' }, scope_name: 's', scope_version: '1', ...over,
@@ -34,10 +34,11 @@ describe('SigNoz row → LogRecordView', () => {
 });
 
 describe('page query', () => {
-  test('keyset pagination after the last (bucket, timestamp, id), never OFFSET', () => {
-    const sql = pageSql({ table: 'signoz_logs.logs_v2', fromNs: 3_600_000_000_000n, toNs: 7_200_000_000_000n, limit: 10 }, { bucket: '3600', ts: '3600000000001', id: "a'b" });
-    assert.match(sql, /\(ts_bucket_start, timestamp, id\) > \(3600, 3600000000001, 'a\\'b'\)/);
-    assert.match(sql, /ORDER BY ts_bucket_start, timestamp, id LIMIT 10$/);
+  test('keyset pagination after the last row in the table\'s sorting key order, as key-prefix conditions, never OFFSET', () => {
+    const sql = pageSql({ table: 'signoz_logs.logs_v2', fromNs: 3_600_000_000_000n, toNs: 7_200_000_000_000n, limit: 10 }, { bucket: '3600', fp: 'h=1', sev: 'INFO', ts: '3600000000001', id: "a'b" });
+    assert.ok(sql.includes("ts_bucket_start >= 3600 AND (ts_bucket_start > 3600 OR (ts_bucket_start = 3600 AND (resource_fingerprint > 'h=1' " +
+      "OR (resource_fingerprint = 'h=1' AND (severity_text > 'INFO' OR (severity_text = 'INFO' AND (timestamp, id) > (3600000000001, 'a\\'b')))))))"), sql);
+    assert.match(sql, /ORDER BY ts_bucket_start, resource_fingerprint, severity_text, timestamp, id LIMIT 10$/);
     assert.doesNotMatch(sql, /OFFSET/i);
   });
 
@@ -49,13 +50,20 @@ describe('page query', () => {
 
 describe('checkpoint', () => {
   const p: HuntParams = { table: 't', fromNs: '1', toNs: '2', where: '', pageSize: 10, rules: 'abc' };
+  const last = { bucket: '0', fp: 'f', sev: 'INFO', ts: '5', id: 'x' };
   test('round-trips and names the parameter that differs', () => {
     const f = join(mkdtempSync(join(tmpdir(), 'ckpt-')), 'c.json');
     assert.equal(readCheckpoint(f), undefined);
-    writeCheckpoint(f, { version: 1, params: p, last: { bucket: '0', ts: '5', id: 'x' }, rows: 3, detections: 1, done: false });
-    assert.deepEqual(readCheckpoint(f)?.last, { bucket: '0', ts: '5', id: 'x' });
+    writeCheckpoint(f, { version: 2, params: p, last, rows: 3, detections: 1, done: false });
+    assert.deepEqual(readCheckpoint(f)?.last, last);
     assert.equal(paramMismatch(p, p), undefined);
     assert.match(paramMismatch(p, { ...p, rules: 'def' }) ?? '', /^rules/);
+  });
+
+  test('a checkpoint of the older (bucket, timestamp, id) page order is refused, naming what to do', () => {
+    const f = join(mkdtempSync(join(tmpdir(), 'ckpt-')), 'c.json');
+    writeFileSync(f, JSON.stringify({ version: 1, params: p, last: { bucket: '0', ts: '5', id: 'x' }, rows: 3, detections: 1, done: false }));
+    assert.throws(() => readCheckpoint(f), /older otel-sigma.*remove it/);
   });
 });
 
