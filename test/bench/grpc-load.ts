@@ -4,7 +4,7 @@
  * acknowledged) for throughput; open loop (fixed request rate) for latency.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import readline from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import { LOGS_EXPORT_PATH } from '../helpers/otlp-clients.ts';
@@ -121,6 +121,47 @@ export function percentile(xs: readonly number[], p: number): number {
 }
 
 /** Peak resident memory of a process so far (VmHWM), MiB; NaN when /proc is unavailable. */
+/** CPU time (ms, user + system) each thread of a process has used, keyed by `name#tid`. */
+export function threadCpuMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  const tick = 1000 / 100; // USER_HZ
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(`${name}#${tid}`, (Number(f[11]) + Number(f[12])) * tick);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * Where a process's CPU went between two threadCpuMs readings, per 1,000 records, by thread role:
+ * Node's main thread, the detection workers, V8's helper threads (concurrent GC, compilers), libuv's
+ * pool (zlib, fs), and the rest (the embedded ClickHouse's threads).
+ */
+export function cpuPer1000(before: Map<string, number>, after: Map<string, number>, records: number): Record<string, number> {
+  const role = (name: string): string =>
+    name === 'node' || name === 'MainThread' ? 'main' : name === 'WorkerThread' ? 'workers' : name.startsWith('V8') || name.startsWith('v8:') ? 'v8 helpers' : name.startsWith('libuv') ? 'libuv' : 'clickhouse';
+  const out: Record<string, number> = {};
+  for (const [k, v] of after) {
+    const d = v - (before.get(k) ?? 0);
+    if (d <= 0) continue;
+    const r = role(k.slice(0, k.lastIndexOf('#')));
+    out[r] = (out[r] ?? 0) + (d / records) * 1000;
+  }
+  return out;
+}
+
 export function peakRssMb(pid: number): number {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

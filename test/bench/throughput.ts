@@ -16,7 +16,7 @@ import { openClickHouse } from '../../src/store/client.ts';
 import { httpGet } from '../helpers/otlp-clients.ts';
 import { startServe } from '../helpers/service-process.ts';
 import { buildCorpus, RULE_TREES } from './corpus.ts';
-import { closedLoop, peakRssMb, percentile, startSink } from './grpc-load.ts';
+import { closedLoop, cpuPer1000, peakRssMb, percentile, startSink, threadCpuMs } from './grpc-load.ts';
 import { attackRequests, stampable, type StampedRequests } from './lanes.ts';
 
 export interface LaneResult {
@@ -32,6 +32,9 @@ export interface LaneResult {
   readonly p99Ms: number;
   readonly durableP50Ms: number;
   readonly durableP99Ms: number;
+  /** serve's CPU per 1,000 records by thread role (ms), and the sink's: robust to a machine shared with other work. */
+  readonly cpu: Record<string, number>;
+  readonly sinkCpu: number;
 }
 
 export interface ThroughputResult {
@@ -98,11 +101,15 @@ export async function runThroughput(opts: { quick: boolean; say: (s: string) => 
       await closedLoop(svc.grpc, source, lane.source.perRequest, lane.inFlight, quick ? 1_500 : 3_000); // warm-up
       pass += 1_000_000;
       const before = await scrape(svc.http);
+      const cpu0 = threadCpuMs(svc.child.pid!);
       const run = await closedLoop(svc.grpc, source, lane.source.perRequest, lane.inFlight, seconds * 1000);
       pass += 1_000_000;
       const drainMs = await drained(svc.http, 300_000);
+      const cpu = cpuPer1000(cpu0, threadCpuMs(svc.child.pid!), run.ok * lane.source.perRequest);
       const after = await scrape(svc.http);
+      const sinkCpu0 = threadCpuMs(sink.child.pid!);
       const sinkRun = await closedLoop(sink.address, source, lane.source.perRequest, lane.inFlight, seconds * 1000);
+      const sinkCpu = Object.values(cpuPer1000(sinkCpu0, threadCpuMs(sink.child.pid!), sinkRun.ok * lane.source.perRequest)).reduce((a, b) => a + b, 0);
       pass += 1_000_000;
       const d = (name: string): number => after.sum(name) - before.sum(name);
       const r: LaneResult = {
@@ -118,11 +125,16 @@ export async function runThroughput(opts: { quick: boolean; say: (s: string) => 
         p99Ms: percentile(run.latencies, 99),
         durableP50Ms: histogramPercentile(before.buckets('otel_sigma_store_durable_seconds'), after.buckets('otel_sigma_store_durable_seconds'), 50),
         durableP99Ms: histogramPercentile(before.buckets('otel_sigma_store_durable_seconds'), after.buckets('otel_sigma_store_durable_seconds'), 99),
+        cpu,
+        sinkCpu,
       };
       results.push(r);
       say(`${r.lane}, ${r.inFlight} in flight: ${(r.rps / 1000).toFixed(1)}k records/s vs sink ${(r.sinkRps / 1000).toFixed(1)}k = ${r.ratio.toFixed(2)}×; ` +
         `${r.detections} detections, ${r.stored} rows stored${r.refused ? `, ${r.refused} refused (${run.errors.join('; ')})` : ''}; ` +
         `p50 ${r.p50Ms.toFixed(0)} ms, p99 ${r.p99Ms.toFixed(0)} ms; receipt→durable p50 ≤ ${r.durableP50Ms} ms, p99 ≤ ${r.durableP99Ms} ms; log drained ${(drainMs / 1000).toFixed(1)} s after`);
+      const total = Object.values(cpu).reduce((a, b) => a + b, 0);
+      say(`  CPU per 1,000 records: serve ${total.toFixed(0)} ms (${Object.entries(cpu).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}), sink ${sinkCpu.toFixed(0)} ms; ` +
+        `sink/serve CPU = ${(sinkCpu / total).toFixed(2)}×`);
     }
     rss = peakRssMb(svc.child.pid!);
   } finally {
