@@ -18,7 +18,7 @@ import { paramMismatch, readCheckpoint, writeCheckpoint, type HuntParams } from 
 import type { DetectionSink } from './evaluate.ts';
 import type { PageEvaluator } from './evaluators.ts';
 import type { Progress } from './progress.ts';
-import { assertTableName, countRows, readPageBytes, type PageQuery, type RowKey } from './reader.ts';
+import { assertTableName, BUCKET_SECONDS, countRows, readPageBytes, type PageQuery, type RowKey } from './reader.ts';
 
 export interface HuntOptions {
   readonly client: ClickHouseClient;
@@ -94,7 +94,11 @@ export async function runHunt(o: HuntOptions): Promise<HuntResult> {
       if (saved.done) return { rows, pages: 0, detections, rulesMatched: 0, elapsedMs: 0, complete: true, last };
       // Pages after the checkpoint may be stored already (in flight when the hunt stopped).
       await o.sink.stored?.();
-      if (o.storedFingerprints !== undefined) already = new Set(await o.storedFingerprints(last === null ? o.fromNs : BigInt(last.ts), startedAtMs));
+      // Rows after the checkpoint are ordered by bucket first, not by time: within the checkpoint's bucket
+      // they may be older than its row, so look back to the bucket's start (and the one bucket of slack
+      // the range allows an exporter's clock).
+      const since = last === null ? o.fromNs : (BigInt(last.bucket) - BUCKET_SECONDS) * 1_000_000_000n;
+      if (o.storedFingerprints !== undefined) already = new Set(await o.storedFingerprints(since, startedAtMs));
     }
   }
 

@@ -25,6 +25,8 @@ export interface RowKey {
   readonly id: string;
 }
 
+const UINT64_COLUMNS = ['ts_bucket_start', 'timestamp', 'observed_timestamp'] as const;
+
 /** The page order: logs_v2's sorting key. */
 export const PAGE_ORDER = 'ts_bucket_start, resource_fingerprint, severity_text, timestamp, id';
 
@@ -48,6 +50,8 @@ export interface PageQuery {
 
 /** The rules' filter is long SQL (a few MB for the whole SigmaHQ ruleset); ClickHouse parses at most 256 KiB and 50k AST nodes by default. */
 export const QUERY_SIZE = { max_query_size: '67108864', max_ast_elements: '50000000', max_expanded_ast_elements: '50000000' };
+/** JSON output of a page: integers as numbers (the UInt64 columns are selected as text; see pageSql). */
+const PAGE_FORMAT = { output_format_json_quote_64bit_integers: 0 as const, ...QUERY_SIZE };
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 
@@ -78,7 +82,10 @@ export function pageSql(q: PageQuery, after: RowKey | undefined): string {
   if (q.layout?.bodyV2 === true) cols.push(BODY_JSON_COLUMNS[0]);
   if (q.layout?.bodyV2 === true && q.layout.bodyPromoted) cols.push(BODY_JSON_COLUMNS[1]);
   if (q.tag !== undefined) cols.push(`toUInt8(${q.tag}) AS sigma_hit`);
-  return `${q.with ?? ''}SELECT ${cols.join(', ')} FROM ${q.table} WHERE ${cond} ORDER BY ${PAGE_ORDER} LIMIT ${Math.trunc(q.limit)}`;
+  // The UInt64 columns as text (ns exceed 2^53) by name, not by output_format_json_quote_64bit_integers:
+  // that setting also quotes the integers inside toString(body_v2), turning a body's 7 into "7".
+  return `SELECT * REPLACE (${UINT64_COLUMNS.map((c) => `toString(${c}) AS ${c}`).join(', ')}) FROM (` +
+    `${q.with ?? ''}SELECT ${cols.join(', ')} FROM ${q.table} WHERE ${cond} ORDER BY ${PAGE_ORDER} LIMIT ${Math.trunc(q.limit)})`;
 }
 
 /**
@@ -111,7 +118,7 @@ export async function readPageBytes(client: ClickHouseClient, q: PageQuery, afte
   const chunks: Buffer[] = [];
   try {
     // exec hands back the raw body (HTTP) or chdb's result bytes: no UTF-16 string of the page here.
-    const rs = await client.exec({ query: `${pageSql(q, after)} FORMAT JSONEachRow`, clickhouse_settings: { output_format_json_quote_64bit_integers: 1, ...QUERY_SIZE } });
+    const rs = await client.exec({ query: `${pageSql(q, after)} FORMAT JSONEachRow`, clickhouse_settings: PAGE_FORMAT });
     for await (const c of rs.stream) chunks.push(c as Buffer);
   } catch (cause) {
     throw storeError(`Reading ${q.table} failed`, cause);
@@ -145,8 +152,7 @@ export async function bodyLayout(client: ClickHouseClient, table: string): Promi
 
 export async function readPage(client: ClickHouseClient, q: PageQuery, after: RowKey | undefined): Promise<SignozRow[]> {
   try {
-    // UInt64 as strings: ns timestamps exceed 2^53 (the HTTP server quotes them by default, chdb does not).
-    const rs = await client.query({ query: pageSql(q, after), format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 1, ...QUERY_SIZE } });
+    const rs = await client.query({ query: pageSql(q, after), format: 'JSONEachRow', clickhouse_settings: PAGE_FORMAT });
     return await rs.json<SignozRow>();
   } catch (cause) {
     throw storeError(`Reading ${q.table} failed`, cause);
