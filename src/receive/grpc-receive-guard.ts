@@ -60,9 +60,10 @@ export function receiveGuard(o: ReceiveGuardOptions): grpc.ServerInterceptor {
       metrics.uploadsCut.inc({ transport: 'grpc', reason });
       call.sendStatus(o.refuse(err));
       // The status ends our side; a peer still sending (or stalled) keeps the stream, and the partial
-      // message grpc-js buffered for it, open until this reset.
+      // message grpc-js buffered for it, open until this reset. NO_ERROR after a complete response asks the
+      // client to stop sending without failing the response (RFC 9113 §8.1); CANCEL made Node clients drop it.
       setImmediate(() => {
-        if (!stream.closed) stream.close(h2.NGHTTP2_CANCEL);
+        if (!stream.closed) stream.close(h2.NGHTTP2_NO_ERROR);
       });
     };
     const onData = (chunk: Buffer): void => {

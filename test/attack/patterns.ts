@@ -211,7 +211,8 @@ const stalledUploads: Pattern = {
   async run(t, until) {
     const MB = Buffer.alloc(1024 * 1024, 0x41);
     const sessions = Array.from({ length: 8 }, () => {
-      const s = http2.connect(`http://${t.grpc}`);
+      // Node's client caps a session's buffered data at 10 MB by default; an attacker does not.
+      const s = http2.connect(`http://${t.grpc}`, { maxSessionMemory: 1000 });
       s.on('error', () => undefined);
       return s;
     });
