@@ -19,7 +19,8 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startServe(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ServiceProcess> {
+/** `onLog` sees each log line as it arrives, before serve listens too (to act on a start-up step). */
+export async function startServe(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onLog?: (rec: Record<string, unknown>) => void } = {}): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [BIN, 'serve', '--grpc-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', ...args], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -36,6 +37,7 @@ export async function startServe(args: readonly string[], opts: { env?: NodeJS.P
       try {
         const rec = JSON.parse(line) as Record<string, unknown>;
         logs.push(rec);
+        opts.onLog?.(rec);
         if (rec['msg'] === 'otel-sigma is listening.') {
           clearTimeout(timer);
           resolve({ grpc: String(rec['grpc']), http: String(rec['http']) });

@@ -61,9 +61,12 @@ describe('start-up waits for its dependencies', () => {
     const port = await freePort();
     const late = fakeClickHouse();
     servers.push(late);
-    const timer = setTimeout(() => late.listen(port, '127.0.0.1'), 2_500);
-    const svc = await startServe(['--rules', RULE, '--data-dir', path.join(tmp, 'late'), '--clickhouse-url', `http://127.0.0.1:${port}`, '--connect-timeout-s', '60']);
-    clearTimeout(timer);
+    // It comes up once serve has logged an attempt (a fixed delay would race a loaded machine's start-up).
+    const svc = await startServe(['--rules', RULE, '--data-dir', path.join(tmp, 'late'), '--clickhouse-url', `http://127.0.0.1:${port}`, '--connect-timeout-s', '60'], {
+      onLog: (rec) => {
+        if (String(rec['msg']).startsWith(`ClickHouse at http://127.0.0.1:${port} is not reachable yet`) && !late.listening) late.listen(port, '127.0.0.1');
+      },
+    });
     try {
       const all = msgs(svc.logs);
       const attempts = all.filter((m) => m.startsWith(`ClickHouse at http://127.0.0.1:${port} is not reachable yet`));
@@ -78,10 +81,15 @@ describe('start-up waits for its dependencies', () => {
 
   test('Redis that comes up after a while is waited for too, its URL in every attempt line', async () => {
     const port = await freePort();
-    const starting = new Promise<void>((resolve, reject) => setTimeout(() => {
-      startRedisServer({ port }).then((r) => { redis.push(r); resolve(); }, reject);
-    }, 2_500));
-    const svc = await startServe(['--rules', RULE, '--data-dir', path.join(tmp, 'redis'), '--alert-redis-url', `redis://127.0.0.1:${port}`, '--connect-timeout-s', '60']);
+    // Redis starts once serve has logged two attempts (not after a fixed delay: a loaded machine reaches the wait later).
+    let attemptsSeen = 0;
+    let starting: Promise<void> | undefined;
+    const svc = await startServe(['--rules', RULE, '--data-dir', path.join(tmp, 'redis'), '--alert-redis-url', `redis://127.0.0.1:${port}`, '--connect-timeout-s', '60'], {
+      onLog: (rec) => {
+        if (!String(rec['msg']).startsWith(`Redis at redis://127.0.0.1:${port} is not reachable yet`) || ++attemptsSeen !== 2) return;
+        starting = startRedisServer({ port }).then((r) => { redis.push(r); });
+      },
+    });
     await starting;
     try {
       const all = msgs(svc.logs);
