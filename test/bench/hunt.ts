@@ -1,6 +1,6 @@
 /**
  * Hunt throughput vs the single-thread engine on the same records:
- *   node test/integration/hunt/bench-hunt.ts [copies=56] [rules=all|corpus] [layout=both|body|body_v2] [sql=auto|on|off]
+ *   node test/bench/hunt.ts [copies=56] [rules=all|corpus] [layout=both|body|body_v2] [sql=auto|on|off]
  * The regression corpus (539 records, every shape) is stored `copies` times in SigNoz's logs_v2 (embedded
  * ClickHouse; with `both`, half the copies in the body_json_enabled layout: map bodies in body_v2, body
  * empty). "engine" maps and evaluates the same LogRecordViews in-process on one thread (no read, no
@@ -8,17 +8,17 @@
  * every detection is in the detections table.
  */
 import { join } from 'node:path';
-import { convertRuleFiles, countsText, huntFilter } from '../../../src/convert/convert.ts';
-import { findRuleFiles } from '../../../src/detect/rules/load.ts';
-import { loadRuleset } from '../../../src/detect/ruleset.ts';
-import { poolEvaluator } from '../../../src/hunt/evaluators.ts';
-import { chooseFilter, type FilterMode } from '../../../src/hunt/filter-choice.ts';
-import { runHunt } from '../../../src/hunt/hunt.ts';
-import { bodyLayout } from '../../../src/hunt/reader.ts';
-import { loadLogsourceMapping } from '../../../src/map/logsource-mapping.ts';
-import { SHARED_SIGMA, loadManifest } from '../../helpers/corpus.ts';
-import { corpusRows, detectionsTable, openStore, streamDetections } from './setup.ts';
-import { createLogsTable, insertRows, signozRow, type StoredRow } from './signoz-table.ts';
+import { convertRuleFiles, countsText, huntFilter } from '../../src/convert/convert.ts';
+import { findRuleFiles } from '../../src/detect/rules/load.ts';
+import { loadRuleset } from '../../src/detect/ruleset.ts';
+import { poolEvaluator } from '../../src/hunt/evaluators.ts';
+import { chooseFilter, type FilterMode } from '../../src/hunt/filter-choice.ts';
+import { runHunt } from '../../src/hunt/hunt.ts';
+import { bodyLayout } from '../../src/hunt/reader.ts';
+import { loadLogsourceMapping } from '../../src/map/logsource-mapping.ts';
+import { SHARED_SIGMA, loadManifest } from '../helpers/corpus.ts';
+import { corpusRows, detectionsTable, openStore, streamDetections } from '../integration/hunt/setup.ts';
+import { createLogsTable, insertRows, signozRow, type StoredRow } from '../integration/hunt/signoz-table.ts';
 
 const copies = Number(process.argv[2] ?? 56);
 const all = (process.argv[3] ?? 'all') === 'all';
