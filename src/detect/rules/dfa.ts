@@ -45,10 +45,11 @@ export class AsciiDfa implements SubstringIndex {
   /** Sparse states: the class of their only child (-1: none or several), that child, several children, suffix link. */
   readonly #oneCls: Int32Array;
   readonly #oneNext: Int32Array;
-  readonly #many: (Map<number, number> | null)[];
+  /** Sparse states with several children (254 of 305,492 states over the SigmaHQ ruleset): kept by state, not in an array of nulls. */
+  readonly #many: Map<number, Map<number, number>>;
   readonly #fail: Int32Array;
   /** Per state: postings of every needle ending there (merged along suffix links), or null. */
-  readonly #out: (Postings[] | null)[];
+  readonly #out: Map<number, Postings[]>;
 
   /** null when the needles use over 254 distinct characters. */
   static build(needles: ReadonlyMap<string, Postings>, maxEntries = DFA_MAX_ENTRIES): AsciiDfa | null {
@@ -146,9 +147,10 @@ export class AsciiDfa implements SubstringIndex {
     this.#delta = adopt(delta);
     this.#oneCls = adopt(oneCls);
     this.#oneNext = adopt(oneNext);
-    this.#many = many;
+    // Only ~4 % of states accept and ~0.1 % branch sparsely: arrays with a slot per state held ~4 MB of nulls.
+    this.#many = nonNull(many);
     this.#fail = adopt(fail);
-    this.#out = out;
+    this.#out = nonNull(out);
   }
 
   /** The transition from any state, as a plain state number (the scans' slow path). */
@@ -157,7 +159,7 @@ export class AsciiDfa implements SubstringIndex {
     for (;;) {
       if (node < dense) return this.#decode(this.#delta[node * this.#k + c]!);
       if (this.#oneCls[node] === c) return this.#oneNext[node]!;
-      const m = this.#many[node];
+      const m = this.#many.get(node);
       if (m) {
         const to = m.get(c);
         if (to !== undefined) return to;
@@ -171,12 +173,12 @@ export class AsciiDfa implements SubstringIndex {
   }
 
   #encode(node: number): number {
-    return node < this.#dense ? ((node * this.#k) << 1) | (this.#out[node] ? 1 : 0) : ~node;
+    return node < this.#dense ? ((node * this.#k) << 1) | (this.#out.has(node) ? 1 : 0) : ~node;
   }
 
   /** The postings of the (encoded) state `e` to `to`. */
   #emit(e: number, to: Marker): void {
-    const o = this.#out[this.#decode(e)];
+    const o = this.#out.get(this.#decode(e));
     if (o) for (let j = 0; j < o.length; j++) to.hit(o[j]!);
   }
 
@@ -190,7 +192,7 @@ export class AsciiDfa implements SubstringIndex {
       const c = s.charCodeAt(i);
       const x = c < 128 ? cls[c]! : (wide.get(c) ?? 0);
       e = e >= 0 ? delta[(e >> 1) + x]! : this.#encode(this.#sparse(~e, x));
-      if (e >= 0 ? (e & 1) !== 0 : this.#out[~e] !== null) this.#emit(e, to);
+      if (e >= 0 ? (e & 1) !== 0 : this.#out.has(~e)) this.#emit(e, to);
     }
   }
 
@@ -217,7 +219,17 @@ export class AsciiDfa implements SubstringIndex {
           if (m < low.length - 1) this.#emit(e, to);
         }
       }
-      if (e >= 0 ? (e & 1) !== 0 : this.#out[~e] !== null) this.#emit(e, to);
+      if (e >= 0 ? (e & 1) !== 0 : this.#out.has(~e)) this.#emit(e, to);
     }
   }
+}
+
+/** The non-null entries of a per-state array, by state. */
+function nonNull<T>(perState: readonly (T | null)[]): Map<number, T> {
+  const m = new Map<number, T>();
+  for (let i = 0; i < perState.length; i++) {
+    const v = perState[i];
+    if (v !== null && v !== undefined) m.set(i, v);
+  }
+  return m;
 }
