@@ -63,6 +63,9 @@ export interface HuntResult {
   readonly last: RowKey | null;
 }
 
+/** Pause before writing again into a full detection log. */
+const BACKPRESSURE_WAIT_MS = 1000;
+
 interface InFlight {
   readonly rows: number;
   readonly last: RowKey;
@@ -112,7 +115,17 @@ export async function runHunt(o: HuntOptions): Promise<HuntResult> {
   const store = async (dets: Detection[]): Promise<number> => {
     const fresh = already === undefined ? dets : dets.filter((d) => !already.has(d.fingerprint));
     if (fresh.length === 0) return 0;
-    await o.sink.write(fresh);
+    for (;;) {
+      try {
+        await o.sink.write(fresh);
+        break;
+      } catch (e) {
+        // The detection log is full: ClickHouse takes the inserts slower than the hunt finds detections
+        // (attack-dense rows: ~1.5 a row). Wait for it rather than fail: the pages in flight bound memory.
+        if (!(e instanceof PipelineError && e.code === ErrorCode.BACKPRESSURE) || o.signal?.aborted === true) throw e;
+        await new Promise((r) => setTimeout(r, BACKPRESSURE_WAIT_MS));
+      }
+    }
     for (const d of fresh) matchedRules.add(d.ruleId);
     o.onStored?.(fresh);
     return fresh.length;

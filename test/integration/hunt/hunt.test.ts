@@ -10,6 +10,8 @@ import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Ruleset } from '../../../src/detect/ruleset.ts';
+import type { Detection } from '../../../src/detect/detection.ts';
+import { ErrorCode, PipelineError } from '../../../src/errors.ts';
 import { runHunt, type HuntResult } from '../../../src/hunt/hunt.ts';
 import { inProcessEvaluator } from '../../../src/hunt/evaluators.ts';
 import { bodyLayout } from '../../../src/hunt/reader.ts';
@@ -146,6 +148,28 @@ describe(`hunt over SigNoz logs_v2${SKIP}`, { skip: !hasCorpus }, () => {
     const got = await stored('resumed');
     const want = multiset((await stored('full')).map((d) => d.fingerprint));
     assert.deepEqual(multiset(got.map((d) => d.fingerprint)), want, 'a detection stored twice or lost');
+  });
+
+  test('a full detection log (ERR_BACKPRESSURE) is waited for, not fatal: every detection is stored once', async () => {
+    assert.ok(full, 'needs the full hunt');
+    const writer = await detectionsTable(store.ch, 'backpressure');
+    let refused = 0;
+    const sink = {
+      write: (ds: readonly Detection[]): Promise<void> => {
+        if (refused < 2) {
+          refused++;
+          return Promise.reject(new PipelineError(ErrorCode.BACKPRESSURE, 'The detections log is full', true));
+        }
+        return writer.write(ds);
+      },
+      stored: () => writer.stored(),
+    };
+    const h = await runHunt({ client: store.ch.client, evaluator: inProcessEvaluator(rs, mapping), rulesHash: 'corpus', fromNs: FROM, toNs: TO, pageSize: 100, sink });
+    await writer.stored();
+    await writer.close();
+    assert.equal(refused, 2);
+    assert.equal(h.complete, true);
+    assert.deepEqual(multiset((await stored('backpressure')).map((d) => d.fingerprint)), multiset((await stored('full')).map((d) => d.fingerprint)));
   });
 
   test('resume refuses a checkpoint of another hunt', async () => {
