@@ -26,6 +26,7 @@ export function workerConfigFrom(cfg: Readonly<Config>): WorkerConfig {
     placeholders: cfg.rules.placeholders,
     select: selectionFromConfig(cfg),
     maxRequestBytes: cfg.receiver.max_request_bytes,
+    limits: { maxRecords: cfg.receiver.max_records_per_request, maxAttributes: cfg.receiver.max_attributes_per_record, maxValueChars: cfg.receiver.max_value_chars },
   };
 }
 

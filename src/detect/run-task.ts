@@ -6,6 +6,7 @@
  * Returns a result, never throws (the worker boundary).
  */
 import { forEachExportRecord } from '../decode/export-request.ts';
+import { checkRecord, checkRecordCount, DEFAULT_RECORD_LIMITS, type RecordLimits } from '../decode/record-limits.ts';
 import type { LogRecordView } from '../decode/types.ts';
 import { ErrorCode, isPipelineError } from '../errors.ts';
 import type { StatefulRecordMapper } from '../map/map-records.ts';
@@ -33,6 +34,8 @@ export interface TaskRunnerOptions {
   readonly maxPerRecord?: number;
   /** Most detections kept per request. Default MAX_DETECTIONS_PER_REQUEST. */
   readonly maxPerRequest?: number;
+  /** Bounds on records per request, attributes per record and value length. Default DEFAULT_RECORD_LIMITS. */
+  readonly limits?: RecordLimits;
 }
 
 /**
@@ -50,6 +53,7 @@ export function createTaskRunner(opts: TaskRunnerOptions): (task: DetectTask) =>
   const { detector, mapper, maxRequestBytes } = opts;
   const perRecord = opts.maxPerRecord ?? MAX_DETECTIONS_PER_RECORD;
   const perRequest = opts.maxPerRequest ?? MAX_DETECTIONS_PER_REQUEST;
+  const limits = opts.limits ?? DEFAULT_RECORD_LIMITS;
   const plan = opts.correlation !== undefined && opts.correlation.referenced.size > 0 ? opts.correlation : undefined;
   /** The engine's own counter (rule evaluations after candidate pruning), when it keeps one. */
   const counters = detector as { readonly ruleEvaluations?: number };
@@ -85,7 +89,8 @@ export function createTaskRunner(opts: TaskRunnerOptions): (task: DetectTask) =>
     try {
       const rest: LogRecordView[] = [];
       forEachExportRecord(task, maxRequestBytes, (record) => {
-        records++;
+        checkRecordCount(++records, limits);
+        checkRecord(record, limits);
         const mapped = mapper.mapOne(record);
         if (mapped !== null) evaluate(mapped);
         else rest.push(record);

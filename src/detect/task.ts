@@ -1,6 +1,7 @@
 /** The messages between the main thread and detection workers. Workers return results; they never throw across. */
 import type { ShareHandle } from './array-share.ts';
 import type { RawExport } from '../decode/export-request.ts';
+import type { RecordLimits } from '../decode/record-limits.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { CorrelationInput, CorrelationRule } from './correlation/types.ts';
 import type { Detection } from './detection.ts';
@@ -42,6 +43,8 @@ export interface WorkerConfig {
   readonly placeholders: Readonly<Record<string, readonly string[]>>;
   readonly select: RuleSelection;
   readonly maxRequestBytes: number;
+  /** Bounds on records per request, attributes per record and value length (receiver.*); defaults when absent. */
+  readonly limits?: RecordLimits;
   /** How the pool's workers share their automata; absent: each holds its own. */
   readonly share?: ShareHandle;
 }

@@ -43,6 +43,7 @@ const summary: RulesetSummary = {
   coverage: summarizeRules(ruleset.rules, mapping),
 };
 const mapper = createRecordMapper({ mapping });
+let collectGarbage: () => void = () => undefined;
 collectCompileGarbage();
 
 /** What this worker holds once compiled: its heap plus the automata's typed arrays (external memory). */
@@ -57,11 +58,21 @@ export function describe(): RulesetSummary {
   return { ...summary, workerHeapMb, sharedMib };
 }
 
-const run = createTaskRunner({ detector: ruleset.detector, mapper, maxRequestBytes: cfg.maxRequestBytes, correlation: correlationPlan(ruleset.correlations) });
+const run = createTaskRunner({ detector: ruleset.detector, mapper, maxRequestBytes: cfg.maxRequestBytes, correlation: correlationPlan(ruleset.correlations), ...(cfg.limits ? { limits: cfg.limits } : {}) });
+
+/**
+ * After a task this large (decoded size, compressed bodies counted at 4×) the heap is sized for it and V8
+ * keeps it so for a long while: an attack run saw the process at 684 → 1,691 MiB, flat for 40 s, after one
+ * 2.5-million-record request. Giving it back costs a memory-reducing collection (~0.1-0.2 s), next to the
+ * seconds such a request takes.
+ */
+const GIVE_BACK_BYTES = 32 * 1024 * 1024;
 
 export default function detect(task: DetectTask): DetectResult {
+  const size = task.body.byteLength * (task.encoding === 'identity' ? 1 : 4);
   const result = run(task);
   releaseBody(task.body);
+  if (size >= GIVE_BACK_BYTES) collectGarbage();
   return result;
 }
 
@@ -75,8 +86,13 @@ export default function detect(task: DetectTask): DetectResult {
  */
 function collectCompileGarbage(): void {
   v8.setFlagsFromString('--expose-gc');
+  collectGarbage = reducingCollector();
+  collectGarbage();
+}
+
+function reducingCollector(): () => void {
   const gc = vm.runInNewContext('gc') as ((opts?: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void) | undefined;
-  if (typeof gc === 'function') gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  return typeof gc === 'function' ? () => gc({ type: 'major', execution: 'sync', flavor: 'last-resort' }) : () => undefined;
 }
 
 /**

@@ -118,6 +118,26 @@ void describe('createTaskRunner', () => {
     assert.deepEqual(b.detections.map(key).sort(), a.detections.map(key).sort());
   });
 
+  void test('over a record limit (records per request, attributes per record, value length): ERR_TOO_LARGE naming it, no detection, the runner goes on', () => {
+    const limits = { maxRecords: 8, maxAttributes: 40, maxValueChars: 4096 };
+    const run = createTaskRunner({ detector: rs.detector, mapper: createRecordMapper({ mapping }), maxRequestBytes: 1 << 20, limits });
+    const tooMany = run(task(bytes)); // 9 records
+    assert.ok(!tooMany.ok && tooMany.code === ErrorCode.TOO_LARGE && !tooMany.retryable && /receiver\.max_records_per_request/.test(tooMany.message), JSON.stringify(tooMany));
+    const one = (rec: Record<string, unknown>): Uint8Array => otlpJsonToProtobuf({ resourceLogs: [{ resource: {}, scopeLogs: [{ scope: {}, logRecords: [{ timeUnixNano: '1', ...rec }] }] }] });
+    const longValue = run(task(one({ body: { stringValue: 'x'.repeat(4097) } })));
+    assert.ok(!longValue.ok && longValue.code === ErrorCode.TOO_LARGE && /receiver\.max_value_chars/.test(longValue.message), JSON.stringify(longValue));
+    const attrs = Array.from({ length: 30 }, (_, i) => ({ key: `a${i}`, value: { stringValue: 'v' } }));
+    const nested = { kvlistValue: { values: Array.from({ length: 11 }, (_, i) => ({ key: `b${i}`, value: { stringValue: 'w' } })) } };
+    const wide = run(task(one({ attributes: attrs, body: nested }))); // 30 + 11 entries
+    assert.ok(!wide.ok && wide.code === ErrorCode.TOO_LARGE && /receiver\.max_attributes_per_record/.test(wide.message), JSON.stringify(wide));
+    const atLimits = run(task(one({ attributes: attrs, body: { kvlistValue: { values: nested.kvlistValue.values.slice(0, 10) } } })));
+    assert.ok(atLimits.ok, JSON.stringify(atLimits));
+    const json = run(task(Buffer.from(JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'y'.repeat(5000) } }] }] }] })), 'json'));
+    assert.ok(!json.ok && json.code === ErrorCode.TOO_LARGE, 'OTLP/JSON is bounded the same way');
+    const next = createTaskRunner({ detector: rs.detector, mapper: createRecordMapper({ mapping }), maxRequestBytes: 1 << 20 })(task(bytes));
+    assert.ok(next.ok && next.detections.length > 0, 'defaults admit a normal batch');
+  });
+
   void test('a request malformed after some records were evaluated: ERR_DECODE and no detection', () => {
     const run = createTaskRunner({ detector: rs.detector, mapper: createRecordMapper({ mapping }), maxRequestBytes: 1 << 20 });
     // Cut inside the last record: the first records decode (and would match) before the fault.
