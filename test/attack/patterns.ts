@@ -309,7 +309,7 @@ const oversizeRow: Pattern = {
       tally(statuses, `${grpcName(st.code)}${st.code === grpc.status.OK ? '' : ` (${st.details.slice(0, 80)})`}`);
     });
     exporter.close();
-    return `${times.length} requests of ${(value.length / 2 ** 20).toFixed(0)} MiB: ${show(statuses)}, slowest ${Math.max(...times).toFixed(0)} ms (OK = stored cut and flagged; never INTERNAL)`;
+    return `${times.length} requests of ${(value.length / 2 ** 20).toFixed(0)} MiB: ${show(statuses)}, slowest ${Math.max(...times).toFixed(0)} ms (RESOURCE_EXHAUSTED naming receiver.max_value_chars above its 16 Mi characters, OK = stored cut and flagged below it; never INTERNAL)`;
   },
 };
 
