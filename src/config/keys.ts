@@ -22,7 +22,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   k('receiver.http_listen', 'http-listen', 'string', 'OTLP/HTTP (+ /healthz, /readyz, /metrics) listen address HOST:PORT'),
   k('receiver.max_request_bytes', 'max-request-bytes', 'int', 'largest accepted request, compressed and inflated'),
   k('receiver.max_records_per_request', 'max-records-per-request', 'int', 'most log records in one request (more: refused, 413 / RESOURCE_EXHAUSTED)'),
-  k('receiver.max_attributes_per_record', 'max-attributes-per-record', 'int', 'most attributes plus map-body entries in one log record (more: request refused)'),
+  k('receiver.max_attributes_per_record', 'max-attributes-per-record', 'int', 'most attributes, map entries and array elements in one log record (more: request refused)'),
   k('receiver.max_value_chars', 'max-value-chars', 'int', 'longest string value in a log record, in characters (longer: request refused)'),
   k('receiver.memory_limit_mib', 'memory-limit-mib', 'int', 'resident memory above which requests are refused with a retryable status (0 = no limit)'),
   k('receiver.tls_cert_file', 'tls-cert-file', 'string', 'PEM certificate chain for both listeners; set (with the key) = TLS'),

@@ -35,7 +35,8 @@ export function splitExportRequest(bytes: Uint8Array, parts: number): Uint8Array
   return out;
 }
 
-function varint(b: Uint8Array, at: number): { value: number; next: number } | undefined {
+/** A protobuf varint at `at` (up to 35 bits: lengths and tags), or undefined when cut short. */
+export function varint(b: Uint8Array, at: number): { value: number; next: number } | undefined {
   let value = 0;
   for (let shift = 0, i = at; i < b.length && shift < 35; shift += 7, i++) {
     const byte = b[i]!;

@@ -6,7 +6,7 @@
  * Returns a result, never throws (the worker boundary).
  */
 import { forEachExportRecord } from '../decode/export-request.ts';
-import { checkRecord, checkRecordCount, DEFAULT_RECORD_LIMITS, type RecordLimits } from '../decode/record-limits.ts';
+import { checkRecord, DEFAULT_RECORD_LIMITS, type RecordLimits } from '../decode/record-limits.ts';
 import type { LogRecordView } from '../decode/types.ts';
 import { ErrorCode, isPipelineError } from '../errors.ts';
 import type { StatefulRecordMapper } from '../map/map-records.ts';
@@ -88,13 +88,14 @@ export function createTaskRunner(opts: TaskRunnerOptions): (task: DetectTask) =>
     };
     try {
       const rest: LogRecordView[] = [];
+      // The request's record count is checked before the first record is decoded; each record's size as it is.
       forEachExportRecord(task, maxRequestBytes, (record) => {
-        checkRecordCount(++records, limits);
+        records++;
         checkRecord(record, limits);
         const mapped = mapper.mapOne(record);
         if (mapped !== null) evaluate(mapped);
         else rest.push(record);
-      });
+      }, limits);
       for (const e of mapper.mapRest(rest)) evaluate(e);
       // Flushing the mapper's held auditd records at the end of each request keeps every acknowledged
       // record evaluated before the ack (no event waits in a worker across requests); auditd writes an
