@@ -196,11 +196,11 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
 
     // receive
     const { tls, auth } = sec.receiver;
-    const grpc = await startGrpcServer({ listen: cfg.receiver.grpc_listen, maxRequestBytes: cfg.receiver.max_request_bytes, handler: handle, logger: log.child({ stage: 'receive', transport: 'grpc' }), ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) });
+    const grpc = await startGrpcServer({ listen: cfg.receiver.grpc_listen, maxRequestBytes: cfg.receiver.max_request_bytes, maxConnections: cfg.receiver.max_connections, handler: handle, logger: log.child({ stage: 'receive', transport: 'grpc' }), ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) });
     stopOnFailure.unshift(() => grpc.close(0));
     // GET /api/v1/detections: read while running (the embedded store is locked to this process)
     const detectionsRoute = createDetectionsRoute({ client: ch.client, database: cfg.storage.database, table: cfg.storage.table, logger: log.child({ stage: 'store' }) });
-    const http = await startHttpServer({ listen: cfg.receiver.http_listen, maxRequestBytes: cfg.receiver.max_request_bytes, handler: handle, health, logger: log.child({ stage: 'receive', transport: 'http' }), extraRoutes: new Map([[DETECTIONS_PATH, detectionsRoute], [COVERAGE_PATH, createCoverageRoute(() => coverage.report())]]), ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) });
+    const http = await startHttpServer({ listen: cfg.receiver.http_listen, maxRequestBytes: cfg.receiver.max_request_bytes, maxConnections: cfg.receiver.max_connections, handler: handle, health, logger: log.child({ stage: 'receive', transport: 'http' }), extraRoutes: new Map([[DETECTIONS_PATH, detectionsRoute], [COVERAGE_PATH, createCoverageRoute(() => coverage.report())]]), ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) });
 
     let reloading: Promise<{ ok: true; rules: number } | { ok: false; reason: string }> | undefined;
     const reload = async (): Promise<{ ok: true; rules: number } | { ok: false; reason: string }> => {

@@ -21,6 +21,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   k('receiver.grpc_listen', 'grpc-listen', 'string', 'OTLP/gRPC listen address HOST:PORT'),
   k('receiver.http_listen', 'http-listen', 'string', 'OTLP/HTTP (+ /healthz, /readyz, /metrics) listen address HOST:PORT'),
   k('receiver.max_request_bytes', 'max-request-bytes', 'int', 'largest accepted request, compressed and inflated'),
+  k('receiver.max_connections', 'max-connections', 'int', 'connections open at once on each listening port; more are closed on arrival'),
   k('receiver.max_records_per_request', 'max-records-per-request', 'int', 'most log records in one request (more: refused, 413 / RESOURCE_EXHAUSTED)'),
   k('receiver.max_attributes_per_record', 'max-attributes-per-record', 'int', 'most attributes, map entries and array elements in one log record (more: request refused)'),
   k('receiver.max_value_chars', 'max-value-chars', 'int', 'longest string value in a log record, in characters (longer: request refused)'),

@@ -3,6 +3,7 @@
  * variable and by flag (see keys.ts), and is validated once at start-up; unknown keys are errors.
  */
 import { DEFAULT_RECORD_LIMITS } from '../decode/record-limits.ts';
+import { DEFAULT_MAX_CONNECTIONS } from '../receive/connection-cap.ts';
 import { z } from 'zod';
 import { SIGMA_LEVELS } from '../detect/types.ts';
 
@@ -35,6 +36,7 @@ export const ConfigSchema = z.strictObject({
     grpc_listen: hostPort.default('127.0.0.1:4319'),
     http_listen: hostPort.default('127.0.0.1:4320'),
     max_request_bytes: z.number().int().min(1024).max(1024 * 1024 * 1024).default(64 * 1024 * 1024),
+    max_connections: z.number().int().min(1).max(1_000_000).default(DEFAULT_MAX_CONNECTIONS),
     max_records_per_request: z.number().int().min(1).max(100_000_000).default(DEFAULT_RECORD_LIMITS.maxRecords),
     max_attributes_per_record: z.number().int().min(1).max(100_000_000).default(DEFAULT_RECORD_LIMITS.maxAttributes),
     max_value_chars: z.number().int().min(1024).max(1024 * 1024 * 1024).default(DEFAULT_RECORD_LIMITS.maxValueChars),

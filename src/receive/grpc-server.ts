@@ -6,6 +6,8 @@
  * With `tls` the port speaks only TLS (client certificates required when a client CA is given); with
  * `auth` every call needs an accepted token, checked on its metadata before the message is read.
  */
+import type { Server } from 'node:net';
+import { capConnections, DEFAULT_MAX_CONNECTIONS } from './connection-cap.ts';
 import * as grpc from '@grpc/grpc-js';
 import { encodeResponseProtobuf, type ExportOutcome } from '../decode/export-response.ts';
 import { isPipelineError, toGrpcStatus, type PipelineError } from '../errors.ts';
@@ -36,6 +38,8 @@ export interface GrpcServerOptions {
   receiveTimeoutMs?: number;
   /** Bytes of messages still being received, across the port's calls. Default defaultBodyBudgetBytes(maxRequestBytes). */
   receiveBudget?: BodyBudget;
+  /** Connections open at once on the port (receiver.max_connections). Default DEFAULT_MAX_CONNECTIONS. */
+  maxConnections?: number;
 }
 
 /** Calls one connection may have open at once: a collector's exporter runs num_consumers (default 10). */
@@ -153,6 +157,11 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningS
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(opts.listen, grpcCredentials(opts.tls), (err, p) => (err ? reject(err) : resolve(p)));
   });
+  // grpc-js has no option for it: cap the HTTP/2 servers it listens with (test/integration/receive fails if
+  // an upgrade renames the field).
+  const listeners = (server as unknown as { http2Servers?: Map<Server, unknown> }).http2Servers;
+  if (!(listeners instanceof Map) || listeners.size === 0) throw new Error('grpc-js internals changed: no http2Servers to cap connections on');
+  for (const l of listeners.keys()) capConnections(l, opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 'grpc');
 
   let closing: Promise<void> | undefined;
   return {

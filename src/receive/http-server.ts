@@ -6,6 +6,7 @@
  * `auth`, /v1/logs, /readyz, /metrics and extra routes need a token, /healthz stays open for probes; under
  * mTLS the same routes need the client certificate and /healthz does not.
  */
+import { capConnections, DEFAULT_MAX_CONNECTIONS } from './connection-cap.ts';
 import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
@@ -49,6 +50,8 @@ export interface HttpServerOptions {
   auth?: ReceiverAuth | undefined;
   /** Bytes of request bodies received at once, across connections. Default 4 × maxRequestBytes, at least 256 MiB. */
   bodyBudgetBytes?: number;
+  /** Connections open at once on the port (receiver.max_connections). Default DEFAULT_MAX_CONNECTIONS. */
+  maxConnections?: number;
 }
 
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningServer> {
@@ -164,6 +167,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     else text(res, 404, 'not found\n');
   });
 
+  capConnections(server, opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 'http');
   const { host, port } = splitHostPort(opts.listen);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
