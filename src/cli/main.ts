@@ -115,8 +115,8 @@ addConfigFlags(program.command('convert').description('translate Sigma rules int
   .option('--json', 'one JSON object per rule: file, id, title, translation, notes, sql'), ['mapping-file', 'placeholder'])
   .addHelpText('after', `
 Exit status:
-  0  every rule's query narrows the rows: exact, or prefiltered (it may return more rows than the rule
-     matches, never fewer; the notes say why)
+  0  every rule has a query that narrows the rows: exact, or prefiltered (it may return more rows than
+     the rule matches, never fewer; the notes say why)
   1  an argument is wrong, or a rule file cannot be read or is not valid YAML
   3  some rule's query narrows nothing (translation: unfiltered, WHERE 1: an aggregation); every query is
      still printed; a hunt with such a rule (but an aggregation, which the engine refuses) reads every row

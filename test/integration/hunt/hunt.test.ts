@@ -15,6 +15,7 @@ import { ErrorCode, PipelineError } from '../../../src/errors.ts';
 import { runHunt, type HuntResult } from '../../../src/hunt/hunt.ts';
 import { inProcessEvaluator } from '../../../src/hunt/evaluators.ts';
 import { bodyLayout } from '../../../src/hunt/reader.ts';
+import { chooseFilter } from '../../../src/hunt/filter-choice.ts';
 import { loadLogsourceMapping } from '../../../src/map/logsource-mapping.ts';
 import type { LogsourceMapping } from '../../../src/map/types.ts';
 import type { ClickHouseHandle } from '../../../src/store/client.ts';
@@ -170,6 +171,20 @@ describe(`hunt over SigNoz logs_v2${SKIP}`, { skip: !hasCorpus }, () => {
     assert.equal(refused, 2);
     assert.equal(h.complete, true);
     assert.deepEqual(multiset((await stored('backpressure')).map((d) => d.fingerprint)), multiset((await stored('full')).map((d) => d.fingerprint)));
+  });
+
+  test('the SQL filter is used by default only when it keeps at most half of a sample; --sql / --no-sql decide alone', async () => {
+    const s = { client: store.ch.client, table: 'signoz_logs.logs_v2', fromNs: FROM, toNs: TO, with: '' };
+    const keepsAll = await chooseFilter('auto', { ...s, where: "id != ''" }, 100);
+    assert.deepEqual([keepsAll.use, keepsAll.sampled, keepsAll.kept], [false, 100, 100]);
+    const keepsNone = await chooseFilter('auto', { ...s, where: "id = 'no such row'" }, 100);
+    assert.deepEqual([keepsNone.use, keepsNone.kept], [true, 0]);
+    const half = rows.filter((r) => r.row.id < rows[Math.floor(rows.length / 2)]!.row.id).length / rows.length;
+    assert.ok(half > 0.4 && half <= 0.5);
+    assert.equal((await chooseFilter('auto', { ...s, where: `id < '${rows[Math.floor(rows.length / 2)]!.row.id}'` }, 1_000_000)).use, true);
+    assert.equal((await chooseFilter('on', { ...s, where: "id != ''" })).use, true);
+    assert.equal((await chooseFilter('off', { ...s, where: "id = 'no such row'" })).use, false);
+    assert.equal((await chooseFilter('on', { ...s, where: '1' })).use, false, 'a filter that narrows nothing is never used');
   });
 
   test('resume refuses a checkpoint of another hunt', async () => {
