@@ -46,12 +46,27 @@ export function detectionFingerprint(ruleId: string, eventId: string): string {
   return createHash('sha256').update(`${ruleId}\0${eventId}`).digest('hex').slice(0, 32);
 }
 
-/** The record's stable identity, event time and host: what a detection needs of it without the stored copy. */
+/**
+ * The record's stable identity, event time and host: what a detection needs of it without the stored copy.
+ * Map bodies and attributes are taken with their keys sorted, at every level: SigNoz stores a map body as
+ * JSON with sorted keys (Go's encoding), so a record the stream saw and the same record a hunt reads back
+ * from SigNoz get one identity (and one fingerprint per rule), whatever order the sender used.
+ */
 export function recordIdentity(event: SigmaEvent, rec: LogRecordView, detectedAtMs: number): { id: string; timeNs: string; host: string; body: string } {
   const timeNs = rec.timeUnixNano !== '0' ? rec.timeUnixNano : rec.observedTimeUnixNano !== '0' ? rec.observedTimeUnixNano : `${detectedAtMs}000000`;
-  const body = rec.body === null ? '' : typeof rec.body === 'string' ? rec.body : JSON.stringify(rec.body);
+  const body = rec.body === null ? '' : typeof rec.body === 'string' ? rec.body : JSON.stringify(sortedKeys(rec.body));
   const host = event.meta.host;
-  return { id: createHash('sha256').update(`${timeNs}\0${host}\0${body}\0${JSON.stringify(rec.attributes)}`).digest('hex').slice(0, 32), timeNs, host, body };
+  return { id: createHash('sha256').update(`${timeNs}\0${host}\0${body}\0${JSON.stringify(sortedKeys(rec.attributes))}`).digest('hex').slice(0, 32), timeNs, host, body };
+}
+
+/** A copy with every map's keys in sorted order (what JSON.stringify then writes). */
+function sortedKeys(v: AnyValue | Readonly<Record<string, AnyValue>>): AnyValue {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(sortedKeys);
+  const o = v as Readonly<Record<string, AnyValue>>;
+  const out: Record<string, AnyValue> = {};
+  for (const k of Object.keys(o).sort()) out[k] = sortedKeys(o[k]!);
+  return out;
 }
 
 function detectedEvent(event: SigmaEvent, rec: LogRecordView, detectedAtMs: number): DetectedEvent {

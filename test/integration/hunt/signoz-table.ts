@@ -1,7 +1,7 @@
 /**
  * SigNoz's logs table in the embedded ClickHouse, filled the way SigNoz's clickhouselogsexporter
  * writes it: timestamp/observed_timestamp in ns, 1800 s ts_bucket_start, a KSUID-like id, body as
- * `Value.AsString()` (a map body becomes its JSON text, the raw shape's XML stays a string), int and
+ * `Value.AsString()` (a map body becomes Go's JSON of it, keys sorted; the raw shape's XML stays a string), int and
  * double attributes in attributes_number, bools in attributes_bool, the rest in attributes_string.
  */
 import { readFileSync } from 'node:fs';
@@ -24,7 +24,21 @@ export function ksuidLike(tsNs: bigint): string {
   return `${secs}${(seq++).toString(36).padStart(8, '0')}${process.pid.toString(36).padStart(11, '0')}`.slice(0, 27);
 }
 
-const asString = (v: AnyValue): string => (typeof v === 'string' ? v : JSON.stringify(v));
+/**
+ * pdata's `Value.AsString()`: a string as it is, anything else as Go's `json.Marshal` writes it, which sorts
+ * map keys (by bytes) and escapes `<`, `>`, `&`, U+2028 and U+2029.
+ */
+const asString = (v: AnyValue): string => (typeof v === 'string' ? v : goJson(v));
+
+function goJson(v: AnyValue): string {
+  if (v === null || typeof v !== 'object') return escapeLikeGo(JSON.stringify(v));
+  if (Array.isArray(v)) return `[${v.map(goJson).join(',')}]`;
+  const keys = Object.keys(v).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return `{${keys.map((k) => `${escapeLikeGo(JSON.stringify(k))}:${goJson(v[k]!)}`).join(',')}}`;
+}
+
+const escapeLikeGo = (json: string): string =>
+  json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 export interface StoredRow {
   readonly id: string;
