@@ -7,7 +7,7 @@
  * `auth` every call needs an accepted token, checked on its metadata before the message is read.
  */
 import type { Server } from 'node:net';
-import { capConnections, DEFAULT_MAX_CONNECTIONS } from './connection-cap.ts';
+import { capConnections, closeSilentConnections, DEFAULT_MAX_CONNECTIONS } from './connection-cap.ts';
 import * as grpc from '@grpc/grpc-js';
 import { encodeResponseProtobuf, type ExportOutcome } from '../decode/export-response.ts';
 import { isPipelineError, toGrpcStatus, type PipelineError } from '../errors.ts';
@@ -40,6 +40,8 @@ export interface GrpcServerOptions {
   receiveBudget?: BodyBudget;
   /** Connections open at once on the port (receiver.max_connections). Default DEFAULT_MAX_CONNECTIONS. */
   maxConnections?: number;
+  /** A connection that has sent no byte this long after opening is closed. Default 10 s (HTTP's headers timeout). */
+  silentConnectionMs?: number;
 }
 
 /** Calls one connection may have open at once: a collector's exporter runs num_consumers (default 10). */
@@ -161,7 +163,10 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningS
   // an upgrade renames the field).
   const listeners = (server as unknown as { http2Servers?: Map<Server, unknown> }).http2Servers;
   if (!(listeners instanceof Map) || listeners.size === 0) throw new Error('grpc-js internals changed: no http2Servers to cap connections on');
-  for (const l of listeners.keys()) capConnections(l, opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 'grpc');
+  for (const l of listeners.keys()) {
+    capConnections(l, opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS, 'grpc');
+    closeSilentConnections(l, opts.silentConnectionMs ?? 10_000, 'grpc');
+  }
 
   let closing: Promise<void> | undefined;
   return {

@@ -3,6 +3,7 @@
  * the ones within it stay usable, and a freed slot is taken again.
  */
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { describe, test } from 'node:test';
 import { startGrpcServer } from '../../../src/receive/grpc-server.ts';
@@ -59,6 +60,23 @@ void describe('connection cap', () => {
     try {
       await checkCap(srv, 'http');
     } finally {
+      await srv.close(500);
+    }
+  });
+
+  void test('gRPC port: a connection silent past its first-bytes deadline is closed (counted), one that spoke HTTP/2 is not', async () => {
+    const srv = await startGrpcServer({ listen: '127.0.0.1:0', handler: new RecordingHandler().handler, logger: silentLogger, silentConnectionMs: 300 });
+    const session = http2.connect(`http://${srv.address}`);
+    session.on('error', () => undefined);
+    try {
+      const before = await counterValue(metrics.connectionsRefused, { transport: 'grpc', reason: 'silent' });
+      const silent = await closedWithin(srv.address, 3_000);
+      assert.equal(silent.closed, true, 'the silent connection is closed');
+      assert.equal(await counterValue(metrics.connectionsRefused, { transport: 'grpc', reason: 'silent' }) - before, 1);
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(session.closed || session.destroyed, false, 'the HTTP/2 session stays (its idle timeout is minutes)');
+    } finally {
+      session.destroy();
       await srv.close(500);
     }
   });
