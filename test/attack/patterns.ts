@@ -137,7 +137,7 @@ const idleConnections: Pattern = {
     await sleep(Math.max(0, until - Date.now()));
     for (const s of socks) s.destroy();
     for (const s of sessions) s.destroy();
-    return `${socks.length} sockets and ${sessions.length} sessions opened; closed by the server meanwhile: ${closedByServer} (HTTP closes silent ones after 10 s, gRPC after 5 min idle); socket errors ${refused}`;
+    return `${socks.length} sockets and ${sessions.length} sessions opened; closed by the server meanwhile: ${closedByServer} (silent ones after 10 s on both ports, idle gRPC sessions after 5 min); socket errors ${refused}`;
   },
 };
 
