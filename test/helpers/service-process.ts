@@ -52,13 +52,20 @@ export async function startServe(args: readonly string[], opts: { env?: NodeJS.P
     });
   });
   const { grpc, http } = await listening;
+  // Whether a signal that ends the process was sent already (SIGHUP only reloads the rules).
+  let stopping = false;
+  const kill = child.kill.bind(child);
+  child.kill = (sig?: NodeJS.Signals | number): boolean => {
+    if (sig !== 'SIGHUP') stopping = true;
+    return kill(sig);
+  };
   return {
     child, grpc, http, logs, lines,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode !== null) return child.exitCode;
-      // A test that signalled the process itself waits for that: a second SIGTERM during the graceful
-      // shutdown would kill it at once (serve forces its exit on a repeated signal), exit code null.
-      if (!child.killed) child.kill(signal);
+      // A test that already told the process to stop waits for that: a second SIGTERM during the graceful
+      // shutdown would kill it at once (serve handles the first only), exit code null.
+      if (!stopping) child.kill(signal);
       return exited;
     },
   };
