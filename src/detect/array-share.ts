@@ -55,13 +55,15 @@ export interface WorkerShare {
   readonly share: ArrayShare | undefined;
   /** Tells the other workers the compile is over: they adopt its arrays, or compile alone when it failed. */
   done(ok: boolean): void;
-  /** Bytes this worker adopted instead of holding its own. */
-  adoptedBytes(): number;
+  /** Bytes of automata this worker holds in shared memory (published or adopted), not in its own heap. */
+  sharedBytes(): number;
 }
+
+const NOT_SHARING: WorkerShare = { role: 'none', share: undefined, done: () => undefined, sharedBytes: () => 0 };
 
 /** A worker's side, before it compiles. */
 export async function joinShare(handle: ShareHandle | undefined): Promise<WorkerShare> {
-  if (handle === undefined) return { role: 'none', share: undefined, done: () => undefined, adoptedBytes: () => 0 };
+  if (handle === undefined) return NOT_SHARING;
   const channel = new BroadcastChannel(handle.channel);
   if (Atomics.compareExchange(new Int32Array(handle.lock), 0, 0, 1) === 0) {
     const share = new PublishingShare();
@@ -72,7 +74,7 @@ export async function joinShare(handle: ShareHandle | undefined): Promise<Worker
         channel.postMessage({ type: 'published', arrays: ok ? share.published : null } satisfies Message);
         channel.close();
       },
-      adoptedBytes: () => 0,
+      sharedBytes: () => share.published.reduce((n, a) => n + a.byteLength, 0),
     };
   }
   const arrays = await new Promise<readonly Shareable[] | null>((resolve) => {
@@ -86,7 +88,7 @@ export async function joinShare(handle: ShareHandle | undefined): Promise<Worker
     channel.postMessage({ type: 'want' } satisfies Message);
   });
   channel.close();
-  if (arrays === null) return { role: 'none', share: undefined, done: () => undefined, adoptedBytes: () => 0 };
+  if (arrays === null) return NOT_SHARING;
   const share = new AdoptingShare(arrays);
-  return { role: 'adopter', share, done: () => undefined, adoptedBytes: () => share.adoptedBytes };
+  return { role: 'adopter', share, done: () => undefined, sharedBytes: () => share.adoptedBytes };
 }
