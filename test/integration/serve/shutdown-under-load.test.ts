@@ -11,61 +11,30 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { status } from '@grpc/grpc-js';
-import { hasCorpus, loadManifest, requestLines, ruleFilePath } from '../../helpers/corpus.ts';
-import { sendGrpcExport } from '../../helpers/otlp-clients.ts';
-import { otlpJsonToProtobuf } from '../../helpers/otlp-proto.ts';
+import { hasCorpus } from '../../helpers/corpus.ts';
 import { startServe } from '../../helpers/service-process.ts';
+import { chTime, loadThenSignal, RETRYABLE, singleRecordCase } from './single-record-case.ts';
 
 const run = promisify(execFile);
 const BIN = path.resolve(import.meta.dirname, '../../../bin/otel-sigma.js');
 const REQUESTS = 400;
 const CONCURRENCY = 16;
-const RETRYABLE = new Set([status.UNAVAILABLE, status.RESOURCE_EXHAUSTED, status.CANCELLED, status.DEADLINE_EXCEEDED]);
-
-/** event_time as the detections table prints it, from epoch nanoseconds. */
-const chTime = (ns: bigint): string => {
-  const d = new Date(Number(ns / 1_000_000n));
-  return `${d.toISOString().slice(0, 19).replace('T', ' ')}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}`;
-};
 
 describe('SIGTERM during load' + (hasCorpus ? '' : ' (skipped: ../shared/sigma regression corpus not present)'), { skip: !hasCorpus }, () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-sigma-sigterm-'));
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   test('loses nothing that was acknowledged', async () => {
-    // One Sysmon process-creation case whose request holds exactly one record and fires its rule once.
-    const c = loadManifest().find((k) => k.rule_file.includes('process_creation') && k.match_count === 1 && requestLines(k, 'signoz').length === 1
-      && (JSON.parse(requestLines(k, 'signoz')[0]!) as { resourceLogs: { scopeLogs: { logRecords: unknown[] }[] }[] }).resourceLogs[0]!.scopeLogs[0]!.logRecords.length === 1)!;
-    assert.ok(c, 'a single-record process_creation case exists');
     const rulesDir = path.join(tmp, 'rules');
-    fs.mkdirSync(rulesDir);
-    fs.copyFileSync(ruleFilePath(c), path.join(rulesDir, 'rule.yml'));
-    const template = JSON.parse(requestLines(c, 'signoz')[0]!) as { resourceLogs: { scopeLogs: { logRecords: { timeUnixNano: string }[] }[] }[] };
+    const picked = singleRecordCase(rulesDir);
+    assert.ok(picked, 'a single-record process_creation case exists');
+    const { c } = picked;
     const base = 1_700_000_000_000_000_000n;
-    const request = (i: number): Uint8Array => {
-      template.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.timeUnixNano = String(base + BigInt(i) * 1_000_003n);
-      return otlpJsonToProtobuf(template);
-    };
-    const bodies = Array.from({ length: REQUESTS }, (_, i) => request(i));
+    const bodies = Array.from({ length: REQUESTS }, (_, i) => picked.request(base + BigInt(i) * 1_000_003n));
 
     const dataDir = path.join(tmp, 'data');
     const svc = await startServe(['--rules', rulesDir, '--data-dir', dataDir, '--workers', '2', '--max-queue', '8']);
-    const acked: number[] = [];
-    const refused = new Map<number, number>();
-    let next = 0;
-    let terminated = false;
-    const worker = async (): Promise<void> => {
-      for (let i = next++; i < REQUESTS; i = next++) {
-        if (!terminated && acked.length >= REQUESTS / 4) {
-          terminated = true;
-          svc.child.kill('SIGTERM');
-        }
-        const r = await sendGrpcExport(svc.grpc, bodies[i]!, { deadlineMs: 10_000 });
-        if (r.code === status.OK) acked.push(i);
-        else refused.set(r.code, (refused.get(r.code) ?? 0) + 1);
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    const { acked, refused, signalled: terminated } = await loadThenSignal(svc, bodies, CONCURRENCY, 'SIGTERM');
     assert.equal(await svc.stop(), 0, 'exit code after SIGTERM');
     assert.ok(terminated && acked.length >= REQUESTS / 4, `SIGTERM was sent during the load (${acked.length} acknowledged)`);
     for (const code of refused.keys()) assert.ok(RETRYABLE.has(code), `unacknowledged requests got a retryable status, not ${status[code]}`);

@@ -11,63 +11,34 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { status } from '@grpc/grpc-js';
-import { hasCorpus, loadManifest, requestLines, ruleFilePath } from '../../helpers/corpus.ts';
-import { httpGet, sendGrpcExport } from '../../helpers/otlp-clients.ts';
-import { otlpJsonToProtobuf } from '../../helpers/otlp-proto.ts';
+import { hasCorpus } from '../../helpers/corpus.ts';
+import { httpGet } from '../../helpers/otlp-clients.ts';
 import { startServe } from '../../helpers/service-process.ts';
+import { chTime, loadThenSignal, RETRYABLE, singleRecordCase } from './single-record-case.ts';
 
 const run = promisify(execFile);
 const BIN = path.resolve(import.meta.dirname, '../../../bin/otel-sigma.js');
 const REQUESTS = 400;
 const CONCURRENCY = 4;
-const RETRYABLE = new Set([status.UNAVAILABLE, status.RESOURCE_EXHAUSTED, status.CANCELLED, status.DEADLINE_EXCEEDED]);
-
-/** event_time as the detections table prints it, from epoch nanoseconds. */
-const chTime = (ns: bigint): string => {
-  const d = new Date(Number(ns / 1_000_000n));
-  return `${d.toISOString().slice(0, 19).replace('T', ' ')}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}`;
-};
 
 describe('SIGKILL during load, then a restart' + (hasCorpus ? '' : ' (skipped: ../shared/sigma regression corpus not present)'), { skip: !hasCorpus }, () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-sigma-sigkill-'));
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   test('every acknowledged request is stored exactly once', async () => {
-    // One Sysmon process-creation case whose request holds exactly one record and fires its rule once.
-    const c = loadManifest().find((k) => k.rule_file.includes('process_creation') && k.match_count === 1 && requestLines(k, 'signoz').length === 1
-      && (JSON.parse(requestLines(k, 'signoz')[0]!) as { resourceLogs: { scopeLogs: { logRecords: unknown[] }[] }[] }).resourceLogs[0]!.scopeLogs[0]!.logRecords.length === 1)!;
-    assert.ok(c, 'a single-record process_creation case exists');
     const rulesDir = path.join(tmp, 'rules');
-    fs.mkdirSync(rulesDir);
-    fs.copyFileSync(ruleFilePath(c), path.join(rulesDir, 'rule.yml'));
-    const template = JSON.parse(requestLines(c, 'signoz')[0]!) as { resourceLogs: { scopeLogs: { logRecords: { timeUnixNano: string }[] }[] }[] };
+    const picked = singleRecordCase(rulesDir);
+    assert.ok(picked, 'a single-record process_creation case exists');
+    const { c } = picked;
     // Original-looking times months apart, as recordings replayed from an agent's backlog carry.
     const base = 1_650_000_000_000_000_000n;
     const timeOf = (i: number): bigint => base + BigInt(i) * 86_400_000_000_007n;
-    const bodies = Array.from({ length: REQUESTS }, (_, i) => {
-      template.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.timeUnixNano = String(timeOf(i));
-      return otlpJsonToProtobuf(template);
-    });
+    const bodies = Array.from({ length: REQUESTS }, (_, i) => picked.request(timeOf(i)));
 
     const dataDir = path.join(tmp, 'data');
     const args = ['--rules', rulesDir, '--data-dir', dataDir, '--workers', '2'];
     const svc = await startServe(args);
-    const acked: number[] = [];
-    const refused = new Map<number, number>();
-    let next = 0;
-    let killed = false;
-    const client = async (): Promise<void> => {
-      for (let i = next++; i < REQUESTS; i = next++) {
-        if (!killed && acked.length >= REQUESTS / 4) {
-          killed = true;
-          svc.child.kill('SIGKILL');
-        }
-        const r = await sendGrpcExport(svc.grpc, bodies[i]!, { deadlineMs: 10_000 });
-        if (r.code === status.OK) acked.push(i);
-        else refused.set(r.code, (refused.get(r.code) ?? 0) + 1);
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, client));
+    const { acked, refused, signalled: killed } = await loadThenSignal(svc, bodies, CONCURRENCY, 'SIGKILL');
     await svc.stop();
     assert.ok(killed && acked.length >= REQUESTS / 4 && acked.length < REQUESTS, `SIGKILL was sent during the load (${acked.length} acknowledged)`);
     for (const code of refused.keys()) assert.ok(RETRYABLE.has(code), `unacknowledged requests got a retryable status, not ${status[code]}`);
