@@ -6,7 +6,7 @@
  * with ERR_TOO_LARGE (HTTP 413, gRPC RESOURCE_EXHAUSTED without RetryInfo) naming it.
  */
 import { ErrorCode, PipelineError } from '../errors.ts';
-import { varint } from './split-request.ts';
+import protobuf from 'protobufjs/minimal.js';
 import type { AnyValue, LogRecordView } from './types.ts';
 
 export interface RecordLimits {
@@ -19,6 +19,8 @@ export interface RecordLimits {
 }
 
 export const DEFAULT_RECORD_LIMITS: RecordLimits = { maxRecords: 200_000, maxAttributes: 5_000, maxValueChars: 16 * 1024 * 1024 };
+
+const { Reader } = protobuf;
 
 const tooLarge = (what: string): PipelineError => new PipelineError(ErrorCode.TOO_LARGE, what, false);
 
@@ -34,33 +36,31 @@ export function checkRecordCount(n: number, limits: RecordLimits): void {
  */
 export function countProtobufRecords(bytes: Uint8Array): number {
   let n = 0;
-  const walk = (from: number, to: number, depth: number): boolean => {
-    let i = from;
-    while (i < to) {
-      const tag = varint(bytes, i);
-      if (tag === undefined) return false;
-      const wire = tag.value & 7;
-      const field = Math.floor(tag.value / 8);
-      i = tag.next;
-      if (wire === 2) {
-        const len = varint(bytes, i);
-        if (len === undefined || len.next + len.value > to) return false;
-        // request.resource_logs (1) → ResourceLogs.scope_logs (2) → ScopeLogs.log_records (2)
-        if (depth === 0 && field === 1 && !walk(len.next, len.next + len.value, 1)) return false;
-        if (depth === 1 && field === 2 && !walk(len.next, len.next + len.value, 2)) return false;
-        if (depth === 2 && field === 2) n++;
-        i = len.next + len.value;
-      } else if (wire === 0) {
-        const v = varint(bytes, i);
-        if (v === undefined) return false;
-        i = v.next;
-      } else if (wire === 1) i += 8;
-      else if (wire === 5) i += 4;
-      else return false;
+  // request.resource_logs (1) → ResourceLogs.scope_logs (2) → ScopeLogs.log_records (2): the message
+  // fields to enter at each depth; everything else is skipped by its wire type.
+  const enter = [1, 2];
+  const walk = (r: protobuf.Reader, end: number, depth: number): void => {
+    while (r.pos < end) {
+      const tag = r.uint32();
+      if ((tag & 7) !== 2) {
+        r.skipType(tag & 7);
+        continue;
+      }
+      const len = r.uint32();
+      const stop = r.pos + len;
+      if (stop > end) throw new RangeError('length past the end');
+      if (depth === 2 && tag >>> 3 === 2) n++;
+      if (depth < 2 && tag >>> 3 === enter[depth]) walk(r, stop, depth + 1);
+      else r.pos = stop;
     }
-    return i === to;
+    if (r.pos !== end) throw new RangeError('message overruns its length');
   };
-  return walk(0, bytes.length, 0) ? n : 0;
+  try {
+    walk(Reader.create(bytes), bytes.length, 0);
+    return n;
+  } catch {
+    return 0;
+  }
 }
 
 /** Throws ERR_TOO_LARGE when the record has too many attributes or too long a value. */

@@ -5,17 +5,22 @@
  * Anything unexpected at the top level (another field, a truncated length) → the request whole, so
  * the worker that decodes it reports the fault.
  */
+import protobuf from 'protobufjs/minimal.js';
+
+const { Reader } = protobuf;
+
 export function splitExportRequest(bytes: Uint8Array, parts: number): Uint8Array[] {
   const spans: [number, number][] = [];
-  let i = 0;
-  while (i < bytes.length) {
-    const start = i;
-    const tag = varint(bytes, i);
-    if (tag === undefined || tag.value !== 0x0a) return [bytes]; // field 1, length-delimited
-    const len = varint(bytes, tag.next);
-    if (len === undefined || len.next + len.value > bytes.length) return [bytes];
-    i = len.next + len.value;
-    spans.push([start, i]);
+  const r = Reader.create(bytes);
+  try {
+    while (r.pos < r.len) {
+      const start = r.pos;
+      if (r.uint32() !== 0x0a) return [bytes]; // field 1, length-delimited
+      r.skip(r.uint32());
+      spans.push([start, r.pos]);
+    }
+  } catch {
+    return [bytes]; // a length past the end
   }
   if (parts < 2 || spans.length < 2) return [bytes];
   const n = Math.min(parts, spans.length);
@@ -33,15 +38,4 @@ export function splitExportRequest(bytes: Uint8Array, parts: number): Uint8Array
   }
   out.push(bytes.slice(spans[from]![0], bytes.length));
   return out;
-}
-
-/** A protobuf varint at `at` (up to 35 bits: lengths and tags), or undefined when cut short. */
-export function varint(b: Uint8Array, at: number): { value: number; next: number } | undefined {
-  let value = 0;
-  for (let shift = 0, i = at; i < b.length && shift < 35; shift += 7, i++) {
-    const byte = b[i]!;
-    value += (byte & 0x7f) * 2 ** shift;
-    if (byte < 0x80) return { value, next: i + 1 };
-  }
-  return undefined;
 }

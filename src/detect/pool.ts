@@ -56,7 +56,7 @@ export class DetectPool {
       // than 8: at 8 the short-lived objects of attack-dense records (matches, detection rows) were promoted
       // and old-space collections re-marked the whole compiled ruleset (one worker, attack recordings:
       // 11.3-11.6k → 12.3-13.4k records/s); idle RSS is the same either way (the compile garbage is
-      // collected in the worker, see collectCompileGarbage). A worker whose heap passes maxOldGenerationSizeMb is stopped (its task fails as retryable) and replaced;
+      // collected in the worker, see worker-compile.ts). A worker whose heap passes maxOldGenerationSizeMb is stopped (its task fails as retryable) and replaced;
       // the process lives on. The compiled SigmaHQ ruleset takes ~60-110 MB.
       resourceLimits: { maxYoungGenerationSizeMb: 32, maxOldGenerationSizeMb: WORKER_HEAP_MB },
       workerData: { ...opts.worker, share } satisfies WorkerConfig,
