@@ -31,15 +31,22 @@ export interface DeliveryOptions {
 export class Delivery {
   readonly #o: DeliveryOptions;
   #running: Promise<void> | undefined;
+  /** kick() was called while a drain ran. */
+  #again = false;
   #outage = false;
 
   constructor(opts: DeliveryOptions) {
     this.#o = opts;
   }
 
-  /** Starts draining unless already draining. */
+  /** Starts draining, or (already draining) has the drain run once more when it ends. */
   kick(): void {
-    if (this.#running || this.#o.signal.aborted) return;
+    if (this.#o.signal.aborted) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#again = false;
     let failed = false;
     this.#running = this.#pump()
       .catch((err: unknown) => {
@@ -48,11 +55,13 @@ export class Delivery {
       })
       .finally(() => {
         this.#running = undefined;
-        // Alerts appended after the last peek found the queue empty; after a failure (the queue's disk), not in a hot loop.
-        if (this.#o.queue.length > 0 && !this.#o.signal.aborted) {
-          if (failed) setTimeout(() => this.kick(), 1000).unref();
-          else setImmediate(() => this.kick());
-        }
+        if (this.#o.signal.aborted) return;
+        // Every append kicks: one that came while this drain ran (after its last peek found the log empty)
+        // is drained now. Not "the queue is not empty": a count ahead of the log (an append in flight)
+        // turned that into a loop at full CPU. After a failure (the queue's disk), a second later.
+        if (failed) {
+          if (this.#o.queue.length > 0) setTimeout(() => this.kick(), 1000).unref();
+        } else if (this.#again) setImmediate(() => this.kick());
       });
   }
 
