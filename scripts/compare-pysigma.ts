@@ -121,7 +121,10 @@ try {
     }
   };
   // Rows whose body is a Windows map (either layout): where `exact` is claimed.
-  const mapRows = new Set(rows.filter((r) => (r.body !== '' ? r.body : r.body_json ?? '').startsWith('{') && (r.body + (r.body_json ?? '')).includes('"event_id"')).map((r) => r.id));
+  const mapRows = new Set(rows.filter((r) => {
+    const body = r.body !== '' ? r.body : JSON.stringify(rowToRecord(r).body ?? '');
+    return body.startsWith('{') && body.includes('"event_id"');
+  }).map((r) => r.id));
   const judge = (got: Set<string> | string | undefined, want: Set<string>): Judged => {
     if (got === undefined || typeof got === 'string') return { v: 'failed', extra: 0, extraMap: 0, lost: want.size };
     let lost = 0;

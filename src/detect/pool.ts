@@ -66,12 +66,19 @@ export class DetectPool {
   /**
    * Resolves when every worker has compiled the ruleset, with what the first one compiled (all compile the
    * same files). Rejects with ERR_RULE_LOAD when a worker could not load the rules at all.
+   * With `first`, resolves as soon as one worker is ready: the others compile one after another (they
+   * adopt the first one's automata), and meanwhile the ready ones already take tasks (a hunt's pages);
+   * a worker that then fails to compile fails the tasks it is given.
    */
-  async warmUp(): Promise<RulesetSummary> {
+  async warmUp(opts: { readonly first?: boolean } = {}): Promise<RulesetSummary> {
     try {
       // piscina starts every thread up front (minThreads) and a thread takes one task at a time, so while
       // they compile, `threads` concurrent calls land one per thread.
       const calls = Array.from({ length: this.threads }, () => this.#describe());
+      if (opts.first === true) {
+        for (const c of calls) c.catch(() => undefined); // the tasks given to that worker report it
+        return await Promise.any(calls).catch((e: unknown) => { throw e instanceof AggregateError ? e.errors[0] : e; });
+      }
       const summaries = await Promise.all(calls);
       // The publisher holds the shared arrays in its own count; the figure is what each worker adds.
       return { ...summaries[0]!, workerHeapMb: Math.max(0, ...summaries.map((x) => x.workerHeapMb ?? 0)), sharedMib: Math.max(0, ...summaries.map((x) => x.sharedMib ?? 0)) };

@@ -5,7 +5,7 @@ import type { Detection } from '../detect/detection.ts';
 import type { Detector, RuleInfo } from '../detect/types.ts';
 import type { MappedEvent } from '../map/types.ts';
 import type { StatefulRecordMapper } from '../map/map-records.ts';
-import { rowToRecord, type SignozRow } from './signoz-row.ts';
+import { readableRecord, type SignozRow } from './signoz-row.ts';
 
 /** Where detections go: DetectionWriter satisfies it (write resolves once the rows are stored). */
 export interface DetectionSink {
@@ -15,7 +15,8 @@ export interface DetectionSink {
 }
 
 export function evaluateRows(rows: readonly SignozRow[], mapper: StatefulRecordMapper, detector: Detector, detectedAtMs: number): Detection[] {
-  return evaluateEvents(mapper.map(rows.map(rowToRecord)), detector, detectedAtMs);
+  const records = rows.map(readableRecord).filter((r) => r !== undefined);
+  return evaluateEvents(mapper.map(records), detector, detectedAtMs);
 }
 
 export function evaluateEvents(events: readonly MappedEvent[], detector: Detector, detectedAtMs: number): Detection[] {

@@ -11,11 +11,17 @@ import { createRecordMapper } from '../map/map-records.ts';
 import type { LogsourceMapping } from '../map/types.ts';
 import { evaluatePageText } from './page-eval.ts';
 
+export interface PageDetections {
+  readonly detections: Detection[];
+  /** Rows that could not be evaluated (a body of a type the reader does not decode). */
+  readonly unreadable: number;
+}
+
 export interface PageEvaluator {
   /** Pages evaluated at once (the hunt keeps about twice as many in flight). */
   readonly parallelism: number;
   /** A page of rows as JSONEachRow bytes (the pool takes them over: do not reuse them). */
-  evaluate(page: Uint8Array): Promise<Detection[]>;
+  evaluate(page: Uint8Array): Promise<PageDetections>;
   close(): Promise<void>;
 }
 
@@ -24,7 +30,10 @@ export function inProcessEvaluator(ruleset: Pick<Ruleset, 'detector'>, mapping?:
   const decoder = new TextDecoder();
   return {
     parallelism: 1,
-    evaluate: (page) => Promise.resolve(evaluatePageText(decoder.decode(page), mapper, ruleset.detector, Date.now()).detections),
+    evaluate(page) {
+      const out = evaluatePageText(decoder.decode(page), mapper, ruleset.detector, Date.now());
+      return Promise.resolve({ detections: out.detections, unreadable: out.evalErrors });
+    },
     close: () => Promise.resolve(),
   };
 }
@@ -33,12 +42,12 @@ const HUNT_WORKER = new URL('./worker.ts', import.meta.url).href;
 
 export type PoolEvaluator = PageEvaluator & { readonly summary: RulesetSummary };
 
-/** The pool compiles the rules in every worker before this resolves; `summary` says what loaded. */
+/** Resolves once a worker has compiled the rules (the others join as they finish); `summary` says what loaded. */
 export async function poolEvaluator(worker: WorkerConfig, threads: number): Promise<PoolEvaluator> {
   const pool = new DetectPool({ threads, maxQueue: 0, worker, filename: HUNT_WORKER });
   let summary: RulesetSummary;
   try {
-    summary = await pool.warmUp();
+    summary = await pool.warmUp({ first: true });
   } catch (err) {
     await pool.close();
     throw err;
@@ -49,7 +58,7 @@ export async function poolEvaluator(worker: WorkerConfig, threads: number): Prom
     async evaluate(page) {
       const r = await pool.run({ body: page, format: 'json', encoding: 'identity', receivedAtMs: Date.now() });
       if (!r.ok) throw new PipelineError(r.code, r.message, r.retryable);
-      return r.detections;
+      return { detections: r.detections, unreadable: r.rejected };
     },
     close: () => pool.close(),
   };

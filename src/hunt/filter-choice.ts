@@ -1,7 +1,7 @@
 /**
  * Whether a hunt reads through the rules' SQL filter or reads every row. The filter is not free: on
  * chdb 26.7 (2 cores) the whole ruleset's logsource conditions cost about as much per row as the engine
- * itself (they read the body, and a body_v2 row must be serialized to text first: ~130 µs a row), and
+ * itself (they read the body, and a body_v2 row must be serialized to text first: ~90 µs a row), and
  * the query takes ~0.8 s to plan for each page. It pays where it drops most rows (a fleet's benign
  * logs), and costs where nearly every row is some rule's logsource (attack recordings). `auto` decides
  * on a sample: the first rows of the range, filtered once.

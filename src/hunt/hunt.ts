@@ -16,7 +16,7 @@ import { ErrorCode, PipelineError } from '../errors.ts';
 import type { BodyLayout } from '../convert/signoz-fields.ts';
 import { paramMismatch, readCheckpoint, writeCheckpoint, type HuntParams } from './checkpoint.ts';
 import type { DetectionSink } from './evaluate.ts';
-import type { PageEvaluator } from './evaluators.ts';
+import type { PageDetections, PageEvaluator } from './evaluators.ts';
 import type { Progress } from './progress.ts';
 import { assertTableName, BUCKET_SECONDS, countRows, readPageBytes, type PageQuery, type RowKey } from './reader.ts';
 
@@ -55,6 +55,8 @@ export interface HuntResult {
   readonly rows: number;
   readonly pages: number;
   readonly detections: number;
+  /** Rows read but not evaluated: a body_v2 value of a type the reader does not decode (json-binary.ts). */
+  readonly unreadable: number;
   /** Distinct rules with a detection in this run. */
   readonly rulesMatched: number;
   readonly elapsedMs: number;
@@ -94,7 +96,7 @@ export async function runHunt(o: HuntOptions): Promise<HuntResult> {
       rows = saved.rows;
       detections = saved.detections;
       startedAtMs = saved.startedAtMs ?? 0;
-      if (saved.done) return { rows, pages: 0, detections, rulesMatched: 0, elapsedMs: 0, complete: true, last };
+      if (saved.done) return { rows, pages: 0, detections, unreadable: 0, rulesMatched: 0, elapsedMs: 0, complete: true, last };
       // Pages after the checkpoint may be stored already (in flight when the hunt stopped).
       await o.sink.stored?.();
       // Rows after the checkpoint are ordered by bucket first, not by time: within the checkpoint's bucket
@@ -112,7 +114,9 @@ export async function runHunt(o: HuntOptions): Promise<HuntResult> {
     if (o.checkpointFile !== undefined) writeCheckpoint(o.checkpointFile, { version: 2, params, last, rows, detections, done, startedAtMs });
   };
   const matchedRules = new Set<string>();
-  const store = async (dets: Detection[]): Promise<number> => {
+  let unreadable = 0;
+  const store = async ({ detections: dets, unreadable: skipped }: PageDetections): Promise<number> => {
+    unreadable += skipped;
     const fresh = already === undefined ? dets : dets.filter((d) => !already.has(d.fingerprint));
     if (fresh.length === 0) return 0;
     for (;;) {
@@ -168,5 +172,5 @@ export async function runHunt(o: HuntOptions): Promise<HuntResult> {
   }
   if (complete) save(true);
   o.progress?.end();
-  return { rows, pages, detections, rulesMatched: matchedRules.size, elapsedMs: performance.now() - t0, complete, last };
+  return { rows, pages, detections, unreadable, rulesMatched: matchedRules.size, elapsedMs: performance.now() - t0, complete, last };
 }

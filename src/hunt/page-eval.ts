@@ -10,7 +10,7 @@ import type { Detector, RuleMatch } from '../detect/types.ts';
 import type { LogRecordView } from '../decode/types.ts';
 import type { StatefulRecordMapper } from '../map/map-records.ts';
 import type { MappedEvent } from '../map/types.ts';
-import { rowToRecord, type SignozRow } from './signoz-row.ts';
+import { readableRecord, type SignozRow } from './signoz-row.ts';
 
 const LEVEL_RANK: Readonly<Record<string, number>> = { critical: 4, high: 3, medium: 2, low: 1, informational: 0 };
 
@@ -45,10 +45,14 @@ export function evaluatePageText(text: string, mapper: StatefulRecordMapper, det
     if (end === -1) end = text.length;
     if (end > start) {
       records++;
-      const record = rowToRecord(JSON.parse(text.slice(start, end)) as SignozRow);
-      const mapped = mapper.mapOne(record);
-      if (mapped !== null) evaluate(mapped);
-      else rest.push(record);
+      const record = readableRecord(JSON.parse(text.slice(start, end)) as SignozRow);
+      if (record === undefined) {
+        evalErrors++;
+      } else {
+        const mapped = mapper.mapOne(record);
+        if (mapped !== null) evaluate(mapped);
+        else rest.push(record);
+      }
     }
     start = end + 1;
   }

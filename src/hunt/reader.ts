@@ -9,7 +9,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ErrorCode, PipelineError } from '../errors.ts';
 import type { BodyLayout } from '../convert/signoz-fields.ts';
-import { BODY_JSON_COLUMNS, SIGNOZ_COLUMNS, type SignozRow } from './signoz-row.ts';
+import { bodyBinaryColumn, SIGNOZ_COLUMNS, type SignozRow } from './signoz-row.ts';
 
 /** SigNoz's bucket width: ts_bucket_start = floor(timestamp / 1800 s) * 1800 s, in seconds. */
 export const BUCKET_SECONDS = 1800n;
@@ -79,11 +79,9 @@ export function pageSql(q: PageQuery, after: RowKey | undefined): string {
   let cond = rangeCondition(q);
   if (after !== undefined) cond += ` AND ${afterCondition(after)}`;
   const cols: string[] = [...SIGNOZ_COLUMNS];
-  if (q.layout?.bodyV2 === true) cols.push(BODY_JSON_COLUMNS[0]);
-  if (q.layout?.bodyV2 === true && q.layout.bodyPromoted) cols.push(BODY_JSON_COLUMNS[1]);
+  if (q.layout?.bodyV2 === true) cols.push(bodyBinaryColumn(q.layout.bodyPromoted));
   if (q.tag !== undefined) cols.push(`toUInt8(${q.tag}) AS sigma_hit`);
-  // The UInt64 columns as text (ns exceed 2^53) by name, not by output_format_json_quote_64bit_integers:
-  // that setting also quotes the integers inside toString(body_v2), turning a body's 7 into "7".
+  // The UInt64 columns as text (ns exceed 2^53).
   return `SELECT * REPLACE (${UINT64_COLUMNS.map((c) => `toString(${c}) AS ${c}`).join(', ')}) FROM (` +
     `${q.with ?? ''}SELECT ${cols.join(', ')} FROM ${q.table} WHERE ${cond} ORDER BY ${PAGE_ORDER} LIMIT ${Math.trunc(q.limit)})`;
 }

@@ -4,6 +4,7 @@
  * JSON text (`Value.AsString()`), and splits attributes by type into three maps; both are undone here.
  */
 import type { AnyValue, Attributes, LogRecordView } from '../decode/types.ts';
+import { decodeJsonColumns, UnsupportedBinaryType } from './json-binary.ts';
 
 /** The columns hunting reads (JSONEachRow: UInt64 arrive as decimal strings). */
 export interface SignozRow {
@@ -24,9 +25,8 @@ export interface SignozRow {
   readonly resources_string: Readonly<Record<string, string>>;
   readonly scope_name: string;
   readonly scope_version: string;
-  /** body_json_enabled layout: body_v2 (and body_promoted) as JSON text when `body` is empty, else ''. */
-  readonly body_json?: string;
-  readonly body_promoted?: string;
+  /** body_json_enabled layout, when `body` is empty: body_v2 (and body_promoted) in binary, base64 (json-binary.ts); else ''. */
+  readonly body_bin?: string;
   /** The hunt's tag: 1 when some narrowed rule's condition accepts the row (only read with unfiltered rules). */
   readonly sigma_hit?: number;
 }
@@ -36,33 +36,37 @@ export const SIGNOZ_COLUMNS = [
   'severity_number', 'body', 'attributes_string', 'attributes_number', 'attributes_bool', 'resources_string', 'scope_name', 'scope_version',
 ] as const;
 
-/** The extra columns for SigNoz's body_json_enabled layout (map body in the JSON-typed body_v2, `body` empty). */
-export const BODY_JSON_COLUMNS = ["if(body = '', toString(body_v2), '') AS body_json", "if(body = '', toString(body_promoted), '') AS body_promoted"] as const;
+/**
+ * The extra column for SigNoz's body_json_enabled layout (map body in the JSON-typed body_v2, `body`
+ * empty): the server's time zone and the JSON columns, cast to Dynamic so they carry their types, as
+ * RowBinary (see json-binary.ts for why not toString).
+ */
+export function bodyBinaryColumn(promoted: boolean): string {
+  return `if(body = '', base64Encode(formatRowNoNewline('RowBinary', timezone(), body_v2::Dynamic${promoted ? ', body_promoted::Dynamic' : ''})), '') AS body_bin`;
+}
 
 /**
  * A body_v2 map as the record's map body: ClickHouse's JSON type gives it back with paths sorted, nulls
  * and empty objects dropped, dotted keys nested, and its typed path `message` always present (so a
  * body that is only `{"message": ""}` was an empty one); promoted paths are merged back in.
  */
-export function bodyFromJsonColumns(v2: string, promoted: string | undefined): AnyValue {
-  const body = bodyFromText(v2);
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
-  if (promoted !== undefined && promoted !== '' && promoted !== '{}') {
-    const extra = bodyFromText(promoted);
-    if (typeof extra === 'object' && extra !== null && !Array.isArray(extra)) mergeInto(body, extra);
-  }
+export function bodyFromJsonColumns(bin: string): AnyValue {
+  const { body, promoted } = decodeJsonColumns(bin);
+  if (promoted !== undefined) mergeInto(body, promoted);
   const keys = Object.keys(body);
-  if (keys.length === 1 && keys[0] === 'message' && (body as Record<string, AnyValue>)['message'] === '') return null;
+  if (keys.length === 1 && keys[0] === 'message' && body['message'] === '') return null;
   return body;
 }
 
-function mergeInto(into: Record<string, AnyValue>, from: Readonly<Record<string, AnyValue>>): void {
+function mergeInto(into: Record<string, unknown>, from: Readonly<Record<string, unknown>>): void {
   for (const [k, v] of Object.entries(from)) {
     const cur = into[k];
-    if (cur !== null && typeof cur === 'object' && !Array.isArray(cur) && v !== null && typeof v === 'object' && !Array.isArray(v)) mergeInto(cur, v);
+    if (isObject(cur) && isObject(v)) mergeInto(cur, v);
     else into[k] = v;
   }
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** A JSON-text body that parses to an object becomes the map it was; anything else stays the string. */
 export function bodyFromText(text: string): AnyValue {
@@ -92,7 +96,7 @@ export function rowToRecord(row: SignozRow): LogRecordView {
     observedTimeUnixNano: row.observed_timestamp,
     severityNumber: row.severity_number,
     severityText: row.severity_text,
-    body: row.body !== '' ? bodyFromText(row.body) : row.body_json !== undefined && row.body_json !== '' ? bodyFromJsonColumns(row.body_json, row.body_promoted) : null,
+    body: row.body !== '' ? bodyFromText(row.body) : row.body_bin !== undefined && row.body_bin !== '' ? bodyFromJsonColumns(row.body_bin) : null,
     attributes,
     traceId: row.trace_id,
     spanId: row.span_id,
@@ -101,4 +105,14 @@ export function rowToRecord(row: SignozRow): LogRecordView {
     resource: { attributes: resource },
     scope: { name: row.scope_name, version: row.scope_version },
   };
+}
+
+/** rowToRecord, or undefined for a row whose body_v2 holds a type the binary reader does not decode (the caller counts it). */
+export function readableRecord(row: SignozRow): LogRecordView | undefined {
+  try {
+    return rowToRecord(row);
+  } catch (err) {
+    if (err instanceof UnsupportedBinaryType || err instanceof RangeError) return undefined;
+    throw err;
+  }
 }

@@ -31,11 +31,12 @@ try {
   const from = new Date(T0_MS - 1).toISOString();
   const to = new Date(T0_MS + rows + 1000).toISOString();
   t = performance.now();
-  const hunt = await run('/usr/bin/time', ['-f', 'peak_rss_kb=%M', process.execPath, join(REPO_ROOT, 'bin/otel-sigma.js'), 'hunt', '--data-dir', join(dir, 'data'),
+  const hunt = await run('/usr/bin/time', ['-f', 'peak_rss_kb=%M cpu_s=%U+%S', process.execPath, join(REPO_ROOT, 'bin/otel-sigma.js'), 'hunt', '--data-dir', join(dir, 'data'),
     '--from', from, '--to', to, ...RULE_DIRS.flatMap((d) => ['--rules', d])], { cwd: REPO_ROOT, maxBuffer: 64 << 20 });
   const wallMs = performance.now() - t;
   const done = /hunt done: (\d+) records, (\d+) detections, (\d+) rules matched/.exec(hunt.stderr);
   const rss = /peak_rss_kb=(\d+)/.exec(hunt.stderr);
+  const cpu = /cpu_s=([\d.]+)\+([\d.]+)/.exec(hunt.stderr);
   if (!done || !rss) throw new Error(`unexpected hunt output:\n${hunt.stderr}`);
   for (const line of hunt.stderr.split('\n')) if (/^(rules as SQL|SQL filter|\d+ rules loaded)/.test(line)) console.log(`hunt: ${line}`);
 
@@ -49,7 +50,8 @@ try {
   const engine = Math.round((records.length / (performance.now() - t)) * 1000);
 
   console.log(`hunt over ${done[1]} rows: ${Math.round(wallMs / 1000)} s wall (start-up included), ${Math.round((Number(done[1]) / wallMs) * 1000)} records/s, ` +
-    `${done[2]} detections, ${done[3]} rules matched, peak RSS ${Math.round(Number(rss[1]) / 1024)} MiB`);
+    `${done[2]} detections, ${done[3]} rules matched, peak RSS ${Math.round(Number(rss[1]) / 1024)} MiB, ` +
+    `CPU ${cpu ? Math.round(Number(cpu[1]) + Number(cpu[2])) : '?'} s (user + system)`);
   console.log(`engine, one thread, in-process, same records: ${engine} records/s`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
