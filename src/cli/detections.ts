@@ -4,6 +4,7 @@
  * serve's GET /api/v1/detections; otherwise straight from ClickHouse, as before.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { clickHouseFromConfig } from '../config/from-config.ts';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
@@ -11,6 +12,7 @@ import { securityFromConfig, type SecurityOptions } from '../config/tls.ts';
 import type { DetectionRow } from '../store/detection-row.ts';
 import { DETECTION_COLUMNS } from '../store/detection-row.ts';
 import { embeddedStoreHolder } from '../store/client.ts';
+import { clickHouseErrorCode } from '../store/retry-policy.ts';
 import { DEFAULT_LIMIT, filterTextToParams, parseDetectionsFilter, streamDetections, type DetectionsFilterText } from '../store/detections-query.ts';
 import { fetchDetections, ServeUnreachableError, type ServeClientOptions } from './detections-client.ts';
 import { readServeInfo, type ServeInfo } from './serve-info.ts';
@@ -75,6 +77,13 @@ export async function runDetections(opts: Record<string, unknown>, flags: Record
     const ch = clickHouseFromConfig(cfg, sec);
     try {
       await streamDetections(ch.client, { database: cfg.storage.database, table: cfg.storage.table, ...filter, limit: ask }, onRows);
+    } catch (err) {
+      // 81 UNKNOWN_DATABASE, 60 UNKNOWN_TABLE: nothing was ever stored where this looked; say where that was.
+      const code = clickHouseErrorCode(err instanceof Error && err.cause !== undefined ? err.cause : err);
+      if (code !== '81' && code !== '60') throw err;
+      const where = ch.embedded ? `the embedded store in ${path.resolve(cfg.storage.data_dir)}` : ch.target;
+      throw new Error(`no detections table ${cfg.storage.database}.${cfg.storage.table} in ${where}: nothing has been stored there. ` +
+        (ch.embedded ? 'Pass the --data-dir serve uses, or --clickhouse-url for a ClickHouse server.' : 'Check --database/--table, or run serve against it first.'), { cause: err });
     } finally {
       await ch.close();
     }

@@ -7,9 +7,10 @@ import type { MappedEvent } from '../map/types.ts';
 import type { StatefulRecordMapper } from '../map/map-records.ts';
 import { readableRecord, type SignozRow } from './signoz-row.ts';
 
-/** Where detections go: DetectionWriter satisfies it (write resolves once the rows are stored). */
+/** Where detections go: DetectionWriter satisfies it (write resolves once the rows are durable). */
 export interface DetectionSink {
-  write(rows: readonly Detection[]): Promise<void>;
+  /** Resolves with how many of `rows` it stored: a detection it already holds is not stored or counted again. */
+  write(rows: readonly Detection[]): Promise<number>;
   /** Resolves once everything written is in ClickHouse (DetectionWriter.stored). */
   stored?(): Promise<void>;
 }

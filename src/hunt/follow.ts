@@ -95,8 +95,7 @@ export async function followHunt(o: FollowOptions): Promise<FollowStatus> {
         let dets = evaluateRows(unseen, mapper, o.ruleset.detector, Date.now());
         if (stored.size > 0) dets = dets.filter((d) => !stored.has(d.fingerprint));
         if (dets.length > 0) {
-          await o.sink.write(dets);
-          detections += dets.length;
+          detections += await o.sink.write(dets);
           o.onStored?.(dets);
         }
         // Marked seen only once their detections are stored: a failed write re-reads them next poll.

@@ -119,9 +119,10 @@ export async function runHunt(o: HuntOptions): Promise<HuntResult> {
     unreadable += skipped;
     const fresh = already === undefined ? dets : dets.filter((d) => !already.has(d.fingerprint));
     if (fresh.length === 0) return 0;
+    let stored: number;
     for (;;) {
       try {
-        await o.sink.write(fresh);
+        stored = await o.sink.write(fresh);
         break;
       } catch (e) {
         // The detection log is full: ClickHouse takes the inserts slower than the hunt finds detections
@@ -132,7 +133,7 @@ export async function runHunt(o: HuntOptions): Promise<HuntResult> {
     }
     for (const d of fresh) matchedRules.add(d.ruleId);
     o.onStored?.(fresh);
-    return fresh.length;
+    return stored;
   };
 
   const window: InFlight[] = [];

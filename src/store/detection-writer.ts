@@ -112,10 +112,12 @@ export class DetectionWriter {
   }
 
   /**
-   * Resolves once the detections are durable in the log. Rejects with a retryable PipelineError
-   * when the log is full (ERR_BACKPRESSURE) or cannot be written, ERR_SHUTTING_DOWN after close().
+   * Resolves once the detections are durable in the log, with how many this call logged (a detection
+   * stored moments ago, or twice in `detections`, is not stored again and not counted). Rejects with a
+   * retryable PipelineError when the log is full (ERR_BACKPRESSURE) or cannot be written,
+   * ERR_SHUTTING_DOWN after close().
    */
-  async write(detections: readonly Detection[]): Promise<void> {
+  async write(detections: readonly Detection[]): Promise<number> {
     if (this.#closed) throw new PipelineError(ErrorCode.SHUTTING_DOWN, 'Detection writer is closed', true);
     // A detection another write is appending right now (the same record in two concurrent requests) is
     // left to that write; if that append fails, this write stores it after all (below).
@@ -129,6 +131,7 @@ export class DetectionWriter {
       return false;
     });
     const encoded = this.#encode(mine);
+    let logged = 0;
     if (encoded !== undefined) {
       let settle!: (ok: boolean) => void;
       const appended = new Promise<boolean>((r) => { settle = r; });
@@ -140,6 +143,7 @@ export class DetectionWriter {
         this.#written++;
         this.#kick();
         settle(true);
+        logged = encoded.fingerprints.size;
       } catch (err) {
         settle(false);
         throw err;
@@ -147,7 +151,8 @@ export class DetectionWriter {
         for (const f of encoded.fingerprints) if (this.#pending.get(f) === appended) this.#pending.delete(f);
       }
     }
-    for (const [p, list] of others) if (!(await p)) await this.write(list);
+    for (const [p, list] of others) if (!(await p)) logged += await this.write(list);
+    return logged;
   }
 
   /** Resolves once everything written before the call is in ClickHouse (or dead-lettered). */

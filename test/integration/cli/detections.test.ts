@@ -164,6 +164,18 @@ describe('otel-sigma detections while serve runs on the embedded store', () => {
     assert.match(r.stderr, /requires a token: set receiver\.auth_token/);
   });
 
+  test('a data directory where nothing was stored is named in the answer', async () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-sigma-detections-empty-'));
+    try {
+      const r = await cli(['detections', '--data-dir', empty]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /no detections table otel_sigma\.detections in the embedded store in .*otel-sigma-detections-empty-/);
+      assert.match(r.stderr, /Pass the --data-dir serve uses/);
+    } finally {
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
   test('after serve stops, serve.json is gone and detections reads the store itself', async () => {
     assert.equal(await svc.stop('SIGTERM'), 0);
     assert.equal(fs.existsSync(path.join(dataDir, 'serve.json')), false);

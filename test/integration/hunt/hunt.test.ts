@@ -70,6 +70,8 @@ describe(`hunt over SigNoz logs_v2${SKIP}`, { skip: !hasCorpus }, () => {
     // One stored detection per (rule, record): identical records (one recording serving two cases) are one event.
     const want = new Set(stream.map((d) => d.fingerprint));
     assert.equal(got.length, want.size, 'one row per (rule, record)');
+    assert.ok(stream.length > want.size, 'the corpus holds identical records');
+    assert.equal(full.detections, got.length, 'the hunt counts the detections it stored, not the duplicates it dropped');
     assert.deepEqual(new Set(got.map((d) => d.fingerprint)), want);
     assert.deepEqual(
       new Set(got.map((d) => detectionKey(d.rule_id, d.t, d.host, d.body))),
@@ -156,7 +158,7 @@ describe(`hunt over SigNoz logs_v2${SKIP}`, { skip: !hasCorpus }, () => {
     const writer = await detectionsTable(store.ch, 'backpressure');
     let refused = 0;
     const sink = {
-      write: (ds: readonly Detection[]): Promise<void> => {
+      write: (ds: readonly Detection[]): Promise<number> => {
         if (refused < 2) {
           refused++;
           return Promise.reject(new PipelineError(ErrorCode.BACKPRESSURE, 'The detections log is full', true));

@@ -73,7 +73,8 @@ void describe('DetectionWriter', () => {
     const a = makeDetection({ event: { body: 'shared record', sigmaEvent: '{"CommandLine":"whoami /all"}', traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), logAttributes: { 'event.id': '4688' } } });
     const sameRecord = [a, { ...makeDetection(), event: a.event, eventTimeNs: a.eventTimeNs, host: a.host }, { ...makeDetection(), event: a.event, eventTimeNs: a.eventTimeNs, host: a.host }];
     const other = makeDetection();
-    await w.write([...sameRecord, other]);
+    assert.equal(await w.write([...sameRecord, other, other]), 4, 'write answers how many it logged: a detection twice in a write once');
+    assert.equal(await w.write([other]), 0, 'one stored moments ago is not logged again');
     await w.stored();
     const dets = await rows<{ fingerprint: string; event_id: string; event_time: string; rule_tags: string[]; matched: Record<string, string>; truncated: number; correlation_type: string }>(
       `SELECT fingerprint, event_id, event_time, rule_tags, matched, truncated, correlation_type FROM ${DB}.${t.table}`);
