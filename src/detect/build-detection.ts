@@ -1,5 +1,5 @@
 /** RuleMatches + the record they matched → Detections sharing one DetectedEvent. Runs only on a match, so it may allocate freely. */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AnyValue, LogRecordView } from '../decode/types.ts';
 import type { SigmaEvent } from '../map/types.ts';
 import type { DetectedEvent, Detection, DetectionSource } from './detection.ts';
@@ -43,7 +43,8 @@ export function ruleColumns(r: RuleInfo): Pick<Detection, 'ruleId' | 'ruleTitle'
 
 /** Same rule + same record ⇒ same fingerprint, whichever worker or replay produced it. */
 export function detectionFingerprint(ruleId: string, eventId: string): string {
-  return createHash('sha256').update(`${ruleId}\0${eventId}`).digest('hex').slice(0, 32);
+  // crypto.hash: one call, no Hash object (~0.4 µs less per detection than createHash().update().digest()).
+  return hash('sha256', `${ruleId}\0${eventId}`, 'hex').slice(0, 32);
 }
 
 /**
@@ -56,7 +57,7 @@ export function recordIdentity(event: SigmaEvent, rec: LogRecordView, detectedAt
   const timeNs = rec.timeUnixNano !== '0' ? rec.timeUnixNano : rec.observedTimeUnixNano !== '0' ? rec.observedTimeUnixNano : `${detectedAtMs}000000`;
   const body = rec.body === null ? '' : typeof rec.body === 'string' ? rec.body : JSON.stringify(sortedKeys(rec.body));
   const host = event.meta.host;
-  return { id: createHash('sha256').update(`${timeNs}\0${host}\0${body}\0${JSON.stringify(sortedKeys(rec.attributes))}`).digest('hex').slice(0, 32), timeNs, host, body };
+  return { id: hash('sha256', `${timeNs}\0${host}\0${body}\0${JSON.stringify(sortedKeys(rec.attributes))}`, 'hex').slice(0, 32), timeNs, host, body };
 }
 
 /** A copy with every map's keys in sorted order (what JSON.stringify then writes). */

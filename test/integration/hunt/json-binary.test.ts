@@ -14,6 +14,7 @@ import { corpusRows, openStore } from './setup.ts';
 const EDGES = [
   { d: '2024-01-01', t: '2024-01-01 10:00:00', z: '2024-01-01T10:00:00.123Z', old: '1969-12-31 23:59:59.5', n: 1.2345678901234567e19, neg: -5, f: 1.25, big: 1e300, b: false },
   { arr: [1, 2], mix: [1, 'q', true, null], objs: [{ z: 1 }, { y: 'x', w: { v: [1.5] } }], deep: [[1, 2], [3]], strs: ['a', null], empty: [], nested: { a: { b: { c: 'd' } } } },
+  { k: [[1, 'a'], [2]], l: [{ x: 1 }, 2], withOffset: '2024-01-01 10:00:00+01:00', iso: '2024-01-01T10:00:00+02:00', tiny: 1.5e-320, min: -(2 ** 62) },
   { 'dotted.key': 'x', 'dotted': { other: 1 }, 'unicode': 'żółw 🐢 \u2028', 'quote': 'a"b\\c', 'nul': null },
   { message: 'typed path present', n: 0, e: -0.5, u: 2 ** 60 },
   {},
