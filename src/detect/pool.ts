@@ -37,6 +37,8 @@ export class DetectPool {
   readonly #keeper: ShareKeeper;
   readonly #splitMinBytes: number;
   #cut = 0;
+  /** Warm-up calls still running after warmUp({ first }) returned: workers still compiling. */
+  readonly #compiling = new Set<Promise<RulesetSummary>>();
 
   constructor(opts: PoolOptions) {
     this.threads = opts.threads > 0 ? opts.threads : Math.max(1, os.availableParallelism());
@@ -76,7 +78,11 @@ export class DetectPool {
       // they compile, `threads` concurrent calls land one per thread.
       const calls = Array.from({ length: this.threads }, () => this.#describe());
       if (opts.first === true) {
-        for (const c of calls) c.catch(() => undefined); // the tasks given to that worker report it
+        for (const c of calls) {
+          c.catch(() => undefined); // the tasks given to that worker report it
+          this.#compiling.add(c);
+          void c.finally(() => this.#compiling.delete(c)).catch(() => undefined);
+        }
         return await Promise.any(calls).catch((e: unknown) => { throw e instanceof AggregateError ? e.errors[0] : e; });
       }
       const summaries = await Promise.all(calls);
@@ -147,6 +153,9 @@ export class DetectPool {
   /** Finishes queued and running tasks, then stops the threads. */
   async close(): Promise<void> {
     this.#keeper.close();
-    await this.#pool.close();
+    // A worker still compiling (warmUp({ first })) has nothing to finish: a graceful close would wait for
+    // its compile, and piscina gives up on that after 30 s with an error. Stop the threads instead.
+    if (this.#compiling.size > 0) await this.#pool.destroy();
+    else await this.#pool.close();
   }
 }

@@ -30,6 +30,12 @@ describe('a pool that starts work when its first worker is ready' + (present ? '
     await full.close();
   });
 
+  test('closed right after the first worker is ready (a hunt that fails at once): close stops the workers still compiling and does not throw', { timeout: 20_000 }, async () => {
+    const pool = new DetectPool({ threads: 2, maxQueue: 8, worker, splitMinBytes: Infinity });
+    await pool.warmUp({ first: true });
+    await pool.close();
+  });
+
   test('tasks given at once after the first worker is ready give what a fully warmed pool gives', async () => {
     const summary = await early.warmUp({ first: true });
     assert.ok(summary.loaded > 100, `${summary.loaded} rules`);
