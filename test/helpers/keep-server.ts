@@ -34,7 +34,7 @@ export interface KeepServer {
   /** Contract violations, one line each: what was wrong with which request. */
   readonly violations: string[];
   readonly requests: RecordedRequest[];
-  /** While down, valid requests get 503 (with Retry-After when configured). */
+  /** While down, valid requests get 503 (with Retry-After when configured); so does one that began while down. */
   setDown(down: boolean): void;
   waitForAlerts(n: number, timeoutMs?: number): Promise<AlertDto[]>;
   close(): Promise<void>;
@@ -102,7 +102,7 @@ export async function startKeepServer(opts: KeepServerOptions): Promise<KeepServ
     res.end(JSON.stringify(body));
   };
 
-  const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer): void => {
+  const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer, downAtStart: boolean): void => {
     const url = new URL(req.url ?? '/', 'http://keep.local');
     const what = `${req.method} ${url.pathname}${url.search}`;
     const fail = (status: number, why: string): void => {
@@ -128,9 +128,13 @@ export async function startKeepServer(opts: KeepServerOptions): Promise<KeepServ
     const problems = list.flatMap((a, i) => validateAlertDto(a, Array.isArray(body) ? `alert[${i}]` : 'alert'));
     if (problems.length > 0) return fail(400, problems.join('; '));
 
-    if (down || failLeft > 0) {
-      if (!down) failLeft--;
-      const status = down ? 503 : (opts.status ?? 503);
+    // A request that reached Keep during an outage is answered as down even when the outage ends while
+    // its body is still being read: otherwise a test that ends the outage right after a sender gave up on
+    // such a request (its shutdown deadline) saw Keep accept what the sender never knew was delivered.
+    const isDown = down || downAtStart;
+    if (isDown || failLeft > 0) {
+      if (!isDown) failLeft--;
+      const status = isDown ? 503 : (opts.status ?? 503);
       requests.push({ status, alertCount: list.length, query: url.search });
       return reply(res, status, { detail: 'unavailable' }, opts.retryAfter ? { 'retry-after': opts.retryAfter } : {});
     }
@@ -141,6 +145,7 @@ export async function startKeepServer(opts: KeepServerOptions): Promise<KeepServ
   };
 
   const server = createServer((req, res) => {
+    const downAtStart = down;
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
@@ -152,7 +157,7 @@ export async function startKeepServer(opts: KeepServerOptions): Promise<KeepServ
         violations.push(`${req.method} ${req.url}: body larger than ${MAX_BODY} bytes`);
         return reply(res, 413, { detail: 'too large' });
       }
-      handle(req, res, Buffer.concat(chunks));
+      handle(req, res, Buffer.concat(chunks), downAtStart);
     });
   });
   await new Promise<void>((resolve, reject) => {
