@@ -79,7 +79,11 @@ export async function runHuntCommand(o: HuntCliOptions, configFile: string | und
   try {
     return await hunt(o, cfg, sec, log, mapping, checkpointFile, fromNs, toNs, pageSize, pending);
   } finally {
-    if (pending !== undefined) await pending.then((e) => e.close(), () => undefined);
+    // Said, not thrown: an error here must not take the place of the hunt's own.
+    if (pending !== undefined) {
+      await pending.then((e) => e.close(), () => undefined)
+        .catch((err: unknown) => { process.stderr.write(`closing the detection workers failed: ${err instanceof Error ? err.message : String(err)}\n`); });
+    }
   }
 }
 
