@@ -192,7 +192,7 @@ async function hunt(o: HuntCliOptions, cfg: Config, sec: SecurityOptions, log: L
         });
         const rate = r.elapsedMs > 0 ? Math.round((r.rows / r.elapsedMs) * 1000) : 0;
         process.stderr.write(`${r.complete ? 'hunt done' : 'hunt interrupted (continue with --resume)'}: ${r.rows} records, ${r.detections} detections, ${r.rulesMatched} rules matched, ${rate} records/s; rules as SQL: ${countsText(filter.counts)}\n`);
-        if (r.unreadable > 0) process.stderr.write(`${r.unreadable} records were not evaluated: their body_v2 holds a ClickHouse type otel-sigma does not decode\n`);
+        if (r.unevaluated > 0) process.stderr.write(`${r.unevaluated} records could not be evaluated (a body_v2 value otel-sigma cannot read, or an engine error)\n`);
         if (!r.complete) return 130;
       }
     } finally {

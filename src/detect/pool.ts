@@ -79,9 +79,10 @@ export class DetectPool {
       const calls = Array.from({ length: this.threads }, () => this.#describe());
       if (opts.first === true) {
         for (const c of calls) {
-          c.catch(() => undefined); // the tasks given to that worker report it
           this.#compiling.add(c);
-          void c.finally(() => this.#compiling.delete(c)).catch(() => undefined);
+          // Either way: a worker that fails to compile fails the tasks it is given.
+          const done = (): boolean => this.#compiling.delete(c);
+          void c.then(done, done);
         }
         return await Promise.any(calls).catch((e: unknown) => { throw e instanceof AggregateError ? e.errors[0] : e; });
       }

@@ -13,8 +13,8 @@ import { evaluatePageText } from './page-eval.ts';
 
 export interface PageDetections {
   readonly detections: Detection[];
-  /** Rows that could not be evaluated (a body of a type the reader does not decode). */
-  readonly unreadable: number;
+  /** Rows that could not be evaluated: a body_v2 the reader cannot read, or an engine error. */
+  readonly unevaluated: number;
 }
 
 export interface PageEvaluator {
@@ -32,7 +32,7 @@ export function inProcessEvaluator(ruleset: Pick<Ruleset, 'detector'>, mapping?:
     parallelism: 1,
     evaluate(page) {
       const out = evaluatePageText(decoder.decode(page), mapper, ruleset.detector, Date.now());
-      return Promise.resolve({ detections: out.detections, unreadable: out.evalErrors });
+      return Promise.resolve({ detections: out.detections, unevaluated: out.evalErrors });
     },
     close: () => Promise.resolve(),
   };
@@ -58,7 +58,7 @@ export async function poolEvaluator(worker: WorkerConfig, threads: number): Prom
     async evaluate(page) {
       const r = await pool.run({ body: page, format: 'json', encoding: 'identity', receivedAtMs: Date.now() });
       if (!r.ok) throw new PipelineError(r.code, r.message, r.retryable);
-      return { detections: r.detections, unreadable: r.rejected };
+      return { detections: r.detections, unevaluated: r.rejected };
     },
     close: () => pool.close(),
   };

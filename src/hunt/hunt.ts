@@ -55,8 +55,8 @@ export interface HuntResult {
   readonly rows: number;
   readonly pages: number;
   readonly detections: number;
-  /** Rows read but not evaluated: a body_v2 value of a type the reader does not decode (json-binary.ts). */
-  readonly unreadable: number;
+  /** Rows read but not evaluated: a body_v2 the reader cannot read (json-binary.ts), or an engine error. */
+  readonly unevaluated: number;
   /** Distinct rules with a detection in this run. */
   readonly rulesMatched: number;
   readonly elapsedMs: number;
@@ -96,7 +96,7 @@ export async function runHunt(o: HuntOptions): Promise<HuntResult> {
       rows = saved.rows;
       detections = saved.detections;
       startedAtMs = saved.startedAtMs ?? 0;
-      if (saved.done) return { rows, pages: 0, detections, unreadable: 0, rulesMatched: 0, elapsedMs: 0, complete: true, last };
+      if (saved.done) return { rows, pages: 0, detections, unevaluated: 0, rulesMatched: 0, elapsedMs: 0, complete: true, last };
       // Pages after the checkpoint may be stored already (in flight when the hunt stopped).
       await o.sink.stored?.();
       // Rows after the checkpoint are ordered by bucket first, not by time: within the checkpoint's bucket
@@ -114,9 +114,9 @@ export async function runHunt(o: HuntOptions): Promise<HuntResult> {
     if (o.checkpointFile !== undefined) writeCheckpoint(o.checkpointFile, { version: 2, params, last, rows, detections, done, startedAtMs });
   };
   const matchedRules = new Set<string>();
-  let unreadable = 0;
-  const store = async ({ detections: dets, unreadable: skipped }: PageDetections): Promise<number> => {
-    unreadable += skipped;
+  let unevaluated = 0;
+  const store = async ({ detections: dets, unevaluated: skipped }: PageDetections): Promise<number> => {
+    unevaluated += skipped;
     const fresh = already === undefined ? dets : dets.filter((d) => !already.has(d.fingerprint));
     if (fresh.length === 0) return 0;
     let stored: number;
@@ -173,5 +173,5 @@ export async function runHunt(o: HuntOptions): Promise<HuntResult> {
   }
   if (complete) save(true);
   o.progress?.end();
-  return { rows, pages, detections, unreadable, rulesMatched: matchedRules.size, elapsedMs: performance.now() - t0, complete, last };
+  return { rows, pages, detections, unevaluated, rulesMatched: matchedRules.size, elapsedMs: performance.now() - t0, complete, last };
 }

@@ -8,11 +8,11 @@
  * (in the server's time zone, sent first), absent paths absent.
  */
 
-/** A value of a type this decoder does not know; the row it belongs to is not evaluated (counted). */
-export class UnsupportedBinaryType extends Error {
-  constructor(code: number) {
-    super(`the body holds a ClickHouse type this reader does not decode (binary type 0x${code.toString(16).padStart(2, '0')})`);
-    this.name = 'UnsupportedBinaryType';
+/** A body this reader cannot read (a type it does not decode, a cut-off value); its row is not evaluated (counted). */
+export class UnreadableBody extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'UnreadableBody';
   }
 }
 
@@ -101,7 +101,7 @@ class Reader {
         return { k: 'json', typed };
       }
       default:
-        throw new UnsupportedBinaryType(code);
+        throw new UnreadableBody(`the body holds a ClickHouse type this reader does not decode (binary type 0x${code.toString(16).padStart(2, '0')})`);
     }
   }
 
@@ -202,7 +202,6 @@ function setPath(into: { [k: string]: Json }, path: string, value: Json): void {
 }
 
 const DAY_MS = 86_400_000;
-const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
 
 function dateText(days: number): string {
   return new Date(days * DAY_MS).toISOString().slice(0, 10);
@@ -233,7 +232,7 @@ function timeText(ticks: bigint, precision: number, zone: string): string {
     }
     const p: Record<string, string> = {};
     for (const part of f.formatToParts(new Date(ms))) p[part.type] = part.value;
-    text = `${p['year']!.padStart(4, '0')}-${p['month']}-${p['day']} ${pad2(Number(p['hour']))}:${p['minute']}:${p['second']}`;
+    text = `${p['year']!.padStart(4, '0')}-${p['month']}-${p['day']} ${p['hour']}:${p['minute']}:${p['second']}`;
   }
   return precision > 0 ? `${text}.${frac.toString().padStart(precision, '0')}` : text;
 }
@@ -247,14 +246,20 @@ export interface JsonColumns {
 
 /**
  * One row's `formatRowNoNewline('RowBinary', timezone(), body_v2::Dynamic[, body_promoted::Dynamic])`,
- * base64. Throws UnsupportedBinaryType or RangeError for a body it cannot read.
+ * base64. Throws UnreadableBody for a body it cannot read, whatever the reason (a truncated value, nesting
+ * too deep for the stack).
  */
 export function decodeJsonColumns(base64: string): JsonColumns {
-  const r = new Reader(Buffer.from(base64, 'base64'));
-  r.zone = r.string();
-  const body = r.value(DYNAMIC);
-  const promoted = r.pos < r.buf.length ? r.value(DYNAMIC) : undefined;
-  return { body: asObject(body), promoted: promoted === undefined ? undefined : asObject(promoted) };
+  try {
+    const r = new Reader(Buffer.from(base64, 'base64'));
+    r.zone = r.string();
+    const body = r.value(DYNAMIC);
+    const promoted = r.pos < r.buf.length ? r.value(DYNAMIC) : undefined;
+    return { body: asObject(body), promoted: promoted === undefined ? undefined : asObject(promoted) };
+  } catch (err) {
+    if (err instanceof UnreadableBody) throw err;
+    throw new UnreadableBody(`the body cannot be read: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 const asObject = (v: Json): { [k: string]: Json } => (v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {});

@@ -4,7 +4,7 @@
  * JSON text (`Value.AsString()`), and splits attributes by type into three maps; both are undone here.
  */
 import type { AnyValue, Attributes, LogRecordView } from '../decode/types.ts';
-import { decodeJsonColumns, UnsupportedBinaryType } from './json-binary.ts';
+import { decodeJsonColumns, UnreadableBody } from './json-binary.ts';
 
 /** The columns hunting reads (JSONEachRow: UInt64 arrive as decimal strings). */
 export interface SignozRow {
@@ -107,12 +107,12 @@ export function rowToRecord(row: SignozRow): LogRecordView {
   };
 }
 
-/** rowToRecord, or undefined for a row whose body_v2 holds a type the binary reader does not decode (the caller counts it). */
+/** rowToRecord, or undefined for a row whose body_v2 the binary reader cannot read (the caller counts it). */
 export function readableRecord(row: SignozRow): LogRecordView | undefined {
   try {
     return rowToRecord(row);
   } catch (err) {
-    if (err instanceof UnsupportedBinaryType || err instanceof RangeError) return undefined;
+    if (err instanceof UnreadableBody) return undefined;
     throw err;
   }
 }
