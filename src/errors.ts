@@ -1,9 +1,9 @@
 /**
  * Errors that cross a module boundary. Callers match on `code` (stable, documented in docs/operations.md's
  * "Error codes"), never on message text; `retryable` says whether the sender should try again.
- * `toGrpcStatus` / `toHttpStatus` are the only places that turn them into wire statuses.
+ * receive/wire-status.ts is the only place that turns them into wire statuses. This module imports
+ * nothing: every detection worker loads it, and a transport library here would load in each of them.
  */
-import { status } from '@grpc/grpc-js';
 
 export const ErrorCode = {
   /** Request body is not a valid ExportLogsServiceRequest (protobuf or JSON). */
@@ -54,44 +54,3 @@ export class PipelineError extends Error {
 
 export const isPipelineError = (e: unknown): e is PipelineError =>
   e instanceof Error && typeof (e as Partial<PipelineError>).code === 'string' && typeof (e as Partial<PipelineError>).retryable === 'boolean';
-
-/** OTLP/gRPC: the collector's exporter retries UNAVAILABLE, and RESOURCE_EXHAUSTED only with RetryInfo. */
-export function toGrpcStatus(err: unknown): status {
-  if (!isPipelineError(err)) return status.INTERNAL;
-  switch (err.code) {
-    case ErrorCode.DECODE:
-    case ErrorCode.DECOMPRESS:
-      return status.INVALID_ARGUMENT;
-    case ErrorCode.TOO_LARGE:
-      return status.RESOURCE_EXHAUSTED; // no RetryInfo: resending the same request cannot succeed
-    case ErrorCode.UNAUTHENTICATED:
-      return status.UNAUTHENTICATED;
-    case ErrorCode.UNSUPPORTED_MEDIA:
-      return status.UNIMPLEMENTED;
-    case ErrorCode.BACKPRESSURE:
-      // Retried by the collector only because the gRPC receiver always attaches RetryInfo to retryable errors.
-      return status.RESOURCE_EXHAUSTED;
-    default:
-      return err.retryable ? status.UNAVAILABLE : status.INTERNAL;
-  }
-}
-
-/** OTLP/HTTP: 429/502/503/504 are retried by senders, 400 never. */
-export function toHttpStatus(err: unknown): number {
-  if (!isPipelineError(err)) return 500;
-  switch (err.code) {
-    case ErrorCode.DECODE:
-    case ErrorCode.DECOMPRESS:
-      return 400;
-    case ErrorCode.TOO_LARGE:
-      return 413;
-    case ErrorCode.UNSUPPORTED_MEDIA:
-      return 415;
-    case ErrorCode.UNAUTHENTICATED:
-      return 401;
-    case ErrorCode.BACKPRESSURE:
-      return 429;
-    default:
-      return err.retryable ? 503 : 500;
-  }
-}

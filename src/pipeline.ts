@@ -29,7 +29,7 @@ import { migrate } from './store/migrations.ts';
 import type { Logger } from './telemetry/logger.ts';
 import { metrics, startDefaultMetrics } from './telemetry/metrics.ts';
 import { clickHouseFromConfig, workerConfigFrom } from './config/from-config.ts';
-import type { RulesetSummary } from './detect/task.ts';
+import type { RulesetSummary, WorkerConfig } from './detect/task.ts';
 import type { Detection } from './detect/detection.ts';
 import { startCorrelate } from './correlate/correlate.ts';
 
@@ -204,7 +204,13 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
 
     let reloading: Promise<{ ok: true; rules: number } | { ok: false; reason: string }> | undefined;
     const reload = async (): Promise<{ ok: true; rules: number } | { ok: false; reason: string }> => {
-      const fresh = new DetectPool({ threads: cfg.workers.threads, maxQueue: cfg.workers.max_queue, worker: workerConfigFrom(cfg) });
+      let worker: WorkerConfig;
+      try {
+        worker = workerConfigFrom(cfg); // re-reads the logsource mapping files, which may have changed too
+      } catch (err) {
+        return { ok: false, reason: (err as Error).message };
+      }
+      const fresh = new DetectPool({ threads: cfg.workers.threads, maxQueue: cfg.workers.max_queue, worker });
       let next: RulesetSummary;
       try {
         next = await fresh.warmUp();

@@ -74,7 +74,7 @@ export async function runHuntCommand(o: HuntCliOptions, configFile: string | und
 
   const mapping = mappingFromConfig(cfg);
   // The workers compile the ruleset in their threads while this one converts it to SQL and asks ClickHouse.
-  const pending = o.follow === true ? undefined : poolEvaluator(workerConfigFrom(cfg), cfg.workers.threads);
+  const pending = o.follow === true ? undefined : poolEvaluator(workerConfigFrom(cfg, mapping), cfg.workers.threads);
   pending?.catch(() => undefined); // awaited below; an error before that point closes it there
   try {
     return await hunt(o, cfg, sec, log, mapping, checkpointFile, fromNs, toNs, pageSize, pending);

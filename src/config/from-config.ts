@@ -19,10 +19,11 @@ export function selectionFromConfig(cfg: Readonly<Config>): RuleSelection {
   };
 }
 
-export function workerConfigFrom(cfg: Readonly<Config>): WorkerConfig {
+/** Reads the logsource mapping files (throws ERR_CONFIG for a bad one) unless given the mapping already read. */
+export function workerConfigFrom(cfg: Readonly<Config>, mapping: LogsourceMapping = mappingFromConfig(cfg)): WorkerConfig {
   return {
     rulePaths: cfg.rules.paths,
-    mappingFiles: cfg.rules.mapping_files,
+    mapping,
     placeholders: cfg.rules.placeholders,
     select: selectionFromConfig(cfg),
     maxRequestBytes: cfg.receiver.max_request_bytes,

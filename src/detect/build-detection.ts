@@ -41,6 +41,13 @@ export function ruleColumns(r: RuleInfo): Pick<Detection, 'ruleId' | 'ruleTitle'
   };
 }
 
+/** The columns a detection takes from the rule's text rather than from evaluating it. */
+export type RuleTextColumns = Pick<Detection, 'ruleTitle' | 'ruleTags' | 'ruleDescription' | 'ruleReferences' | 'ruleFalsePositives' | 'ruleAuthor'>;
+
+export function ruleTextColumns(r: RuleInfo): RuleTextColumns {
+  return { ruleTitle: r.title, ruleTags: r.tags, ruleDescription: r.description, ruleReferences: r.references, ruleFalsePositives: r.falsepositives, ruleAuthor: r.author };
+}
+
 /** Same rule + same record ⇒ same fingerprint, whichever worker or replay produced it. */
 export function detectionFingerprint(ruleId: string, eventId: string): string {
   // crypto.hash: one call, no Hash object (~0.4 µs less per detection than createHash().update().digest()).

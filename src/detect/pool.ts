@@ -9,7 +9,9 @@ import { metrics } from '../telemetry/metrics.ts';
 import { splitExportRequest } from '../decode/split-request.ts';
 import { newShareHandle, ShareKeeper } from './array-share.ts';
 import { mergeResults } from './merge-results.ts';
-import type { DetectResult, DetectTask, RulesetSummary, WorkerConfig } from './task.ts';
+import type { RuleTextColumns } from './build-detection.ts';
+import type { Detection } from './detection.ts';
+import type { DetectResult, DetectTask, RuleTextByRuleId, RulesetSummary, WorkerConfig } from './task.ts';
 
 const WORKER_FILE = new URL('./worker.ts', import.meta.url).href;
 /** Smaller requests are not worth cutting across idle workers. */
@@ -39,6 +41,8 @@ export class DetectPool {
   #cut = 0;
   /** Warm-up calls still running after warmUp({ first }) returned: workers still compiling. */
   readonly #compiling = new Set<Promise<RulesetSummary>>();
+  /** The rules' text, held here once for every worker (worker-compile.ts moves it out of them). */
+  #ruleText = new Map<string, RuleTextColumns>();
 
   constructor(opts: PoolOptions) {
     this.threads = opts.threads > 0 ? opts.threads : Math.max(1, os.availableParallelism());
@@ -84,14 +88,40 @@ export class DetectPool {
           const done = (): boolean => this.#compiling.delete(c);
           void c.then(done, done);
         }
-        return await Promise.any(calls).catch((e: unknown) => { throw e instanceof AggregateError ? e.errors[0] : e; });
+        // Ready means ready to fill in detections: the first summary that carries the rules' text (worker-compile.ts).
+        const withText = calls.map((c) => c.then((s) => (s.ruleText !== undefined ? this.#keepRuleText(s) : Promise.reject(new Error('a worker that adopted the automata sends no rule text')))));
+        return await Promise.any(withText).catch((e: unknown) => { throw e instanceof AggregateError ? e.errors[0] : e; });
       }
       const summaries = await Promise.all(calls);
+      for (const s of summaries) this.#keepRuleText(s);
       // The publisher holds the shared arrays in its own count; the figure is what each worker adds.
       return { ...summaries[0]!, workerHeapMb: Math.max(0, ...summaries.map((x) => x.workerHeapMb ?? 0)), sharedMib: Math.max(0, ...summaries.map((x) => x.sharedMib ?? 0)) };
     } catch (err) {
       throw new PipelineError(ErrorCode.RULE_LOAD, `detection workers could not load the rules: ${(err as Error).message}`, false, { cause: err });
     }
+  }
+
+  /** Every worker compiles the same files: the first text sent serves them all. */
+  #keepRuleText(summary: RulesetSummary): RulesetSummary {
+    if (this.#ruleText.size === 0 && summary.ruleText !== undefined) {
+      const text = JSON.parse(new TextDecoder().decode(summary.ruleText)) as RuleTextByRuleId;
+      this.#ruleText = new Map(Object.entries(text));
+    }
+    return summary;
+  }
+
+  /**
+   * A worker's detections carry the rule's text empty: fill it in (rules without a unique id kept theirs).
+   * In place: the objects were just deserialized from the worker's reply and are this call's alone, and
+   * copies would be garbage for every detection of an attack-dense stream.
+   */
+  #withRuleText(result: DetectResult): DetectResult {
+    if (!result.ok) return result;
+    for (const d of result.detections) {
+      const text = this.#ruleText.get(d.ruleId);
+      if (text !== undefined) Object.assign(d as { -readonly [K in keyof Detection]: Detection[K] }, text);
+    }
+    return result;
   }
 
   #describe(): Promise<RulesetSummary> {
@@ -131,7 +161,7 @@ export class DetectPool {
     this.#inFlight++;
     metrics.queueDepth.set({ queue: 'detect' }, this.#pool.queueSize);
     try {
-      return await this.#pool.run(sent, exclusive ? { transferList: [sent.body.buffer as ArrayBuffer] } : {});
+      return this.#withRuleText(await this.#pool.run(sent, exclusive ? { transferList: [sent.body.buffer as ArrayBuffer] } : {}));
     } catch (err) {
       const msg = (err as Error).message;
       if (/queue is at limit/i.test(msg)) throw new PipelineError(ErrorCode.BACKPRESSURE, 'detection queue full; retry later', true, { retryAfterSeconds: 1 });

@@ -6,8 +6,10 @@ import type { ErrorCode } from '../errors.ts';
 import type { CorrelationInput, CorrelationRule } from './correlation/types.ts';
 import type { Detection } from './detection.ts';
 import type { RuleSelection } from './ruleset.ts';
+import type { LogsourceMapping } from '../map/types.ts';
 import type { RuleProblem } from './types.ts';
 import type { RuleCoverage } from './rule-coverage/rule-stats.ts';
+import type { RuleTextColumns } from './build-detection.ts';
 
 export interface DetectTask extends RawExport {
   readonly receivedAtMs: number;
@@ -39,7 +41,8 @@ export type DetectResult =
 /** What a worker needs to build its detector; sent once as workerData. */
 export interface WorkerConfig {
   readonly rulePaths: readonly string[];
-  readonly mappingFiles: readonly string[];
+  /** Loaded and validated once on the main thread: a worker then loads no mapping files and no schema library. */
+  readonly mapping: LogsourceMapping;
   readonly placeholders: Readonly<Record<string, readonly string[]>>;
   readonly select: RuleSelection;
   readonly maxRequestBytes: number;
@@ -66,6 +69,14 @@ export interface RulesetSummary {
   readonly correlations: readonly CorrelationRule[];
   /** Rules per logsource and their ATT&CK tags (one entry per logsource), for the coverage report. */
   readonly coverage: RuleCoverage;
+  /**
+   * The text of each rule whose id is unique, as UTF-8 JSON of `RuleTextByRuleId`: every worker drops it
+   * after compiling and its detections carry it empty; DetectPool fills it in on the main thread, which
+   * holds it once for every worker. One worker of a pool sends it (the one whose automata the others adopt).
+   */
+  readonly ruleText?: Uint8Array;
 }
 
 export const SUMMARY_MAX_ERRORS = 50;
+
+export type RuleTextByRuleId = Readonly<Record<string, RuleTextColumns>>;

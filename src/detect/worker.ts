@@ -10,14 +10,14 @@ import type { DetectResult, DetectTask, RulesetSummary, WorkerConfig } from './t
 import { compileWorker } from './worker-compile.ts';
 
 const cfg = workerData as WorkerConfig;
-const { ruleset, mapper, summary, collectGarbage } = await compileWorker(cfg);
+const { detector, correlations, mapper, takeSummary, collectGarbage } = await compileWorker(cfg);
 
 /** Called once per worker at warm-up (piscina named task). */
 export function describe(): RulesetSummary {
-  return summary;
+  return takeSummary();
 }
 
-const run = createTaskRunner({ detector: ruleset.detector, mapper, maxRequestBytes: cfg.maxRequestBytes, correlation: correlationPlan(ruleset.correlations), ...(cfg.limits ? { limits: cfg.limits } : {}) });
+const run = createTaskRunner({ detector, mapper, maxRequestBytes: cfg.maxRequestBytes, correlation: correlationPlan(correlations), ...(cfg.limits ? { limits: cfg.limits } : {}) });
 
 /**
  * After a task this large (decoded size, compressed bodies counted at 4×) the heap is sized for it and V8

@@ -7,6 +7,7 @@ import { DetectPool } from '../detect/pool.ts';
 import type { Ruleset } from '../detect/ruleset.ts';
 import type { RulesetSummary, WorkerConfig } from '../detect/task.ts';
 import { PipelineError } from '../errors.ts';
+import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
 import { createRecordMapper } from '../map/map-records.ts';
 import type { LogsourceMapping } from '../map/types.ts';
 import { evaluatePageText } from './page-eval.ts';
@@ -26,7 +27,7 @@ export interface PageEvaluator {
 }
 
 export function inProcessEvaluator(ruleset: Pick<Ruleset, 'detector'>, mapping?: LogsourceMapping): PageEvaluator {
-  const mapper = createRecordMapper(mapping ? { mapping } : {});
+  const mapper = createRecordMapper({ mapping: mapping ?? loadLogsourceMapping() });
   const decoder = new TextDecoder();
   return {
     parallelism: 1,

@@ -9,6 +9,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Detection } from '../detect/detection.ts';
 import type { Ruleset } from '../detect/ruleset.ts';
 import { ErrorCode, PipelineError } from '../errors.ts';
+import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
 import { createRecordMapper } from '../map/map-records.ts';
 import type { LogsourceMapping } from '../map/types.ts';
 import { evaluateRows, type DetectionSink } from './evaluate.ts';
@@ -61,7 +62,7 @@ export async function followHunt(o: FollowOptions): Promise<FollowStatus> {
   const lookback = o.lookbackNs ?? 300_000_000_000n;
   const maxSeen = o.maxSeen ?? 1_000_000;
   if (!Number.isInteger(pageSize) || pageSize <= 0) throw new PipelineError(ErrorCode.CONFIG, `hunt page size ${pageSize} must be a positive integer`, false);
-  const mapper = createRecordMapper(o.mapping ? { mapping: o.mapping } : {});
+  const mapper = createRecordMapper({ mapping: o.mapping ?? loadLogsourceMapping() });
   // id → timestamp; a Map keeps insertion order, so the cap can forget the oldest first.
   const seen = new Map<string, bigint>();
   let watermark = o.fromNs;

@@ -10,16 +10,16 @@ import { compileWorker } from '../detect/worker-compile.ts';
 import { ErrorCode } from '../errors.ts';
 import { evaluatePageText } from './page-eval.ts';
 
-const { ruleset, mapper, summary } = await compileWorker(workerData as WorkerConfig);
+const { detector, mapper, takeSummary } = await compileWorker(workerData as WorkerConfig);
 const decoder = new TextDecoder();
 
 export function describe(): RulesetSummary {
-  return summary;
+  return takeSummary();
 }
 
 export default function huntPage(task: DetectTask): DetectResult {
   try {
-    const out = evaluatePageText(decoder.decode(task.body), mapper, ruleset.detector, Date.now());
+    const out = evaluatePageText(decoder.decode(task.body), mapper, detector, Date.now());
     return {
       ok: true,
       rejected: out.evalErrors,

@@ -9,14 +9,16 @@
 import type { LogRecordView } from '../decode/types.ts';
 import { createProductIdentifier } from './appliance/identify.ts';
 import { mapGenericRecord } from './generic/generic-event.ts';
-import { loadLogsourceMapping } from './logsource-mapping.ts';
 import type { LogsourceMapping, MappedEvent, RecordMapper } from './types.ts';
 import { mapWindowsRecord, type ServiceOfChannel } from './windows/windows-event.ts';
 import { createLinuxMapper } from './linux/index.ts';
 
 export interface RecordMapperOptions {
-  /** The logsource mapping in use (shipped data when omitted); Windows events get `meta.service` from it. */
-  readonly mapping?: LogsourceMapping;
+  /**
+   * The logsource mapping in use (logsource-mapping.ts loads it); Windows events get `meta.service` from it.
+   * Passed in, not loaded here: a detection worker maps records but loads no mapping files.
+   */
+  readonly mapping: LogsourceMapping;
 }
 
 /** RecordMapper plus the Linux mapper's timers: auditd events whose last record never came. */
@@ -34,8 +36,8 @@ export interface StatefulRecordMapper extends RecordMapper {
   flush(): MappedEvent[];
 }
 
-export function createRecordMapper(opts: RecordMapperOptions = {}): StatefulRecordMapper {
-  const mapping = opts.mapping ?? loadLogsourceMapping();
+export function createRecordMapper(opts: RecordMapperOptions): StatefulRecordMapper {
+  const mapping = opts.mapping;
   const serviceOf = windowsServiceTable(mapping);
   const linux = createLinuxMapper();
   // Syslog, journald and generic events from network appliances get the appliance's product.

@@ -1,7 +1,7 @@
 /**
  * OTLP/gRPC logs receiver: `opentelemetry.proto.collector.logs.v1.LogsService/Export` on @grpc/grpc-js.
  * The request deserializer is the identity, so the raw (already gRPC-decompressed) message goes to the
- * handler, which decodes it in a worker. Status mapping comes only from src/errors.ts; every retryable
+ * handler, which decodes it in a worker. Status mapping comes only from wire-status.ts; every retryable
  * error carries RetryInfo, because the collector retries RESOURCE_EXHAUSTED only when RetryInfo is present.
  * With `tls` the port speaks only TLS (client certificates required when a client CA is given); with
  * `auth` every call needs an accepted token, checked on its metadata before the message is read.
@@ -10,7 +10,8 @@ import type { Server } from 'node:net';
 import { capConnections, closeSilentConnections, DEFAULT_MAX_CONNECTIONS } from './connection-cap.ts';
 import * as grpc from '@grpc/grpc-js';
 import { encodeResponseProtobuf, type ExportOutcome } from '../decode/export-response.ts';
-import { isPipelineError, toGrpcStatus, type PipelineError } from '../errors.ts';
+import { isPipelineError, type PipelineError } from '../errors.ts';
+import { toGrpcStatus } from './wire-status.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createAccounting, retryAfterSeconds } from './accounting.ts';
 import { createAuthCheck, unauthenticated, type AuthCheck, type ReceiverAuth, type ReceiverTls } from './auth.ts';

@@ -8,7 +8,8 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { ContentEncoding } from '../decode/decompress.ts';
 import type { PayloadFormat } from '../decode/export-request.ts';
 import { encodeResponseJson, encodeResponseProtobuf } from '../decode/export-response.ts';
-import { ErrorCode, PipelineError, isPipelineError, toGrpcStatus, toHttpStatus } from '../errors.ts';
+import { ErrorCode, PipelineError, isPipelineError } from '../errors.ts';
+import { toGrpcStatus, toHttpStatus } from './wire-status.ts';
 import type { Accounting } from './accounting.ts';
 import { unauthenticated } from './auth.ts';
 import { retryAfterSeconds } from './accounting.ts';

@@ -50,14 +50,14 @@ for (let i = 0; i < 4000; i++) {
 }
 const authEvents: MappedEvent[] = [];
 {
-  const mapper = createRecordMapper();
+  const mapper = createRecordMapper({ mapping: loadLogsourceMapping() });
   for (let i = 0; i < auth.length; i += 500) authEvents.push(...mapper.map(decodeJsonDocument(exportRequest(auth.slice(i, i + 500))).records), ...mapper.flush());
 }
 
 // Records are needed to build detections: the bench mix is decoded and mapped again, with its records.
 const withRecords: MappedEvent[] = [];
 {
-  const mapper = createRecordMapper();
+  const mapper = createRecordMapper({ mapping: loadLogsourceMapping() });
   withRecords.push(...mapper.map(corpus.requests.flatMap((b) => decodeProtobufRequest(b).records)), ...mapper.flush(), ...authEvents);
 }
 say(`events: ${withRecords.length} (${corpus.records} records of the bench mix, ${authEvents.length} sshd / 4625 failures)`);

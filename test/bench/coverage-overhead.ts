@@ -61,8 +61,8 @@ function paired(pass: (on: boolean) => number): { on: number; off: number; overh
   return { on, off, overhead: 1 - ratios[Math.floor(ratios.length / 2)]! };
 }
 
-const runOn = createTaskRunner({ detector: counting.detector, mapper: createRecordMapper(), maxRequestBytes: 64 << 20 });
-const runOff = createTaskRunner({ detector: plain.detector, mapper: createRecordMapper(), maxRequestBytes: 64 << 20 });
+const runOn = createTaskRunner({ detector: counting.detector, mapper: createRecordMapper({ mapping: loadLogsourceMapping() }), maxRequestBytes: 64 << 20 });
+const runOff = createTaskRunner({ detector: plain.detector, mapper: createRecordMapper({ mapping: loadLogsourceMapping() }), maxRequestBytes: 64 << 20 });
 const engine = paired((on) => enginePass(on ? counting : plain));
 const pipeline = paired((on) => pipelinePass(on ? runOn : runOff));
 counting.detector.takeRouted();

@@ -26,7 +26,7 @@ export function loadBenchRules(opts: { prefilter?: boolean } = {}): LoadedRules 
 
 /** Mapped events of the requests (setup for the engine figure, not timed). */
 export function mapRequests(requests: readonly Uint8Array[]): SigmaEvent[] {
-  const mapper = createRecordMapper();
+  const mapper = createRecordMapper({ mapping: loadLogsourceMapping() });
   const out: SigmaEvent[] = [];
   for (const bytes of requests) for (const m of mapper.map(decodeProtobufRequest(bytes).records)) out.push(m.event);
   return out;
@@ -80,7 +80,7 @@ export function engineRate(rs: Ruleset, events: readonly SigmaEvent[], minMs: nu
 
 /** What the worker does for a task (its task runner), on this thread. */
 export function pipelineRate(rs: Ruleset, requests: readonly Uint8Array[], records: number, minMs: number, rates?: number[]): { rps: number; detectionsPerPass: number } {
-  const run = createTaskRunner({ detector: rs.detector, mapper: createRecordMapper(), maxRequestBytes: 64 << 20 });
+  const run = createTaskRunner({ detector: rs.detector, mapper: createRecordMapper({ mapping: loadLogsourceMapping() }), maxRequestBytes: 64 << 20 });
   let detections = 0;
   const rps = rate(records, minMs, () => {
     detections = 0;

@@ -51,7 +51,7 @@ const writer = await detectionsTable(store.ch, 'bench');
 const cpuStart = process.cpuUsage();
 t = performance.now();
 // As the CLI does: the workers compile while the main thread converts the rules and samples the filter.
-const pending = poolEvaluator({ rulePaths, mappingFiles: [], placeholders: {}, select: {}, maxRequestBytes: 64 << 20 }, 0);
+const pending = poolEvaluator({ rulePaths, mapping: loadLogsourceMapping(), placeholders: {}, select: {}, maxRequestBytes: 64 << 20 }, 0);
 const layout = await bodyLayout(store.ch.client, 'signoz_logs.logs_v2');
 const converted = convertRuleFiles(findRuleFiles(rulePaths, []), mapping);
 const filter = huntFilter(converted, layout);

@@ -24,6 +24,7 @@ import { otlpJsonToProtobuf } from '../helpers/otlp-proto.ts';
 import { FuzzFailure, runCase } from './check.ts';
 import { corpusSeeds } from './corpus-seeds.ts';
 import { fuzzCase, type FuzzCase } from './otlp-arbitraries.ts';
+import { loadLogsourceMapping } from '../../src/map/logsource-mapping.ts';
 
 const TOTAL = Number(process.env['FUZZ_REQUESTS'] ?? 100_000);
 const SEED = Number(process.env['FUZZ_SEED'] ?? Date.now() % 2 ** 31);
@@ -48,7 +49,7 @@ function record(where: string, c: FuzzCase | undefined, message: string): void {
 
 // ---------- the real receivers, with a handler that decodes and maps in process ----------
 
-const serverMapper = createRecordMapper();
+const serverMapper = createRecordMapper({ mapping: loadLogsourceMapping() });
 const handler: ExportHandler = (req) => {
   const d = decodeExport(req, MAX_BYTES); // throws the PipelineError the receivers turn into a status
   serverMapper.map(d.records);
@@ -93,7 +94,7 @@ const EXPECT_HTTP: Record<string, number> = { ok: 200, ERR_DECODE: 400, ERR_DECO
 
 // ---------- one request: in process, then over the wire ----------
 
-const directMapper = createRecordMapper();
+const directMapper = createRecordMapper({ mapping: loadLogsourceMapping() });
 const verdict = (c: FuzzCase): string => {
   try {
     return runCase(c, MAX_BYTES, directMapper, PER_CALL_MS).code ?? 'ok';

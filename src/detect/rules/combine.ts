@@ -83,19 +83,33 @@ export function andAll(ts: readonly CostedTest[]): CostedTest {
   const sorted = byCost(ts);
   const cost = sorted.reduce((n, t) => n + t.cost, 0);
   const witness = bestWitness(sorted);
-  const fs = sorted.map((t) => t.test);
-  if (fs.length === 1) return sorted[0]!;
+  if (sorted.length === 1) return sorted[0]!;
+  return { test: allTest(sorted.map((t) => t.test)), cost, witness };
+}
+
+/*
+ * The combined closures come from factories of their own so that each keeps only its children: one
+ * made inline would keep its function's whole scope (the sorted copies, the other case's array).
+ */
+function allTest(fs: readonly Test[]): Test {
   if (fs.length === 2) {
     const [a, b] = fs as [Test, Test];
-    return { test: (v, s) => a(v, s) && b(v, s), cost, witness };
+    return (v, s) => a(v, s) && b(v, s);
   }
-  return {
-    test: (v, s) => {
-      for (let i = 0; i < fs.length; i++) if (!fs[i]!(v, s)) return false;
-      return true;
-    },
-    cost,
-    witness,
+  return (v, s) => {
+    for (let i = 0; i < fs.length; i++) if (!fs[i]!(v, s)) return false;
+    return true;
+  };
+}
+
+function someTest(fs: readonly Test[]): Test {
+  if (fs.length === 2) {
+    const [a, b] = fs as [Test, Test];
+    return (v, s) => a(v, s) || b(v, s);
+  }
+  return (v, s) => {
+    for (let i = 0; i < fs.length; i++) if (fs[i]!(v, s)) return true;
+    return false;
   };
 }
 
@@ -103,20 +117,8 @@ export function anyOf(ts: readonly CostedTest[]): CostedTest {
   const sorted = byCost(ts);
   const cost = sorted.reduce((n, t) => n + t.cost, 0);
   const witness = unionWitness(sorted);
-  const fs = sorted.map((t) => t.test);
-  if (fs.length === 1) return sorted[0]!;
-  if (fs.length === 2) {
-    const [a, b] = fs as [Test, Test];
-    return { test: (v, s) => a(v, s) || b(v, s), cost, witness };
-  }
-  return {
-    test: (v, s) => {
-      for (let i = 0; i < fs.length; i++) if (fs[i]!(v, s)) return true;
-      return false;
-    },
-    cost,
-    witness,
-  };
+  if (sorted.length === 1) return sorted[0]!;
+  return { test: someTest(sorted.map((t) => t.test)), cost, witness };
 }
 
 /** NOT: nothing is necessary. */

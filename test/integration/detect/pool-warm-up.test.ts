@@ -11,13 +11,14 @@ import { DetectPool } from '../../../src/detect/pool.ts';
 import type { DetectResult, WorkerConfig } from '../../../src/detect/task.ts';
 import { attackRequests } from '../../bench/lanes.ts';
 import { SIGMA_DIR } from '../../bench/corpus.ts';
+import { loadLogsourceMapping } from '../../../src/map/logsource-mapping.ts';
 
 const present = fs.existsSync(path.join(SIGMA_DIR, 'rules'));
 
 describe('a pool that starts work when its first worker is ready' + (present ? '' : ' (skipped: ../shared/sigma not present)'), { skip: !present }, () => {
   const worker: WorkerConfig = {
     rulePaths: ['process_creation', 'builtin/security'].map((d) => path.join(SIGMA_DIR, 'rules/windows', d)),
-    mappingFiles: [], placeholders: {}, select: {}, maxRequestBytes: 64 << 20,
+    mapping: loadLogsourceMapping(), placeholders: {}, select: {}, maxRequestBytes: 64 << 20,
   };
   let early: DetectPool;
   let full: DetectPool;

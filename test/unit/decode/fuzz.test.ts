@@ -14,6 +14,7 @@ import { runCase } from '../../fuzz/check.ts';
 import { corpusSeeds } from '../../fuzz/corpus-seeds.ts';
 import { exportRequest, fuzzCase } from '../../fuzz/otlp-arbitraries.ts';
 import { hasCorpus } from '../../helpers/corpus.ts';
+import { loadLogsourceMapping } from '../../../src/map/logsource-mapping.ts';
 
 const MAX_BYTES = 4 * 1024 * 1024;
 const PER_CALL_MS = 2_000;
@@ -48,7 +49,7 @@ void describe('decode fuzz (short)', () => {
 
   const seeds = hasCorpus ? corpusSeeds(40) : [];
   void test(`mutated requests: a DecodedRequest or ERR_DECODE/ERR_DECOMPRESS/ERR_TOO_LARGE, mapped without throwing, in bounded time${hasCorpus ? ` (${seeds.length} corpus seeds)` : ' (corpus seeds skipped: ../shared absent)'}`, (t) => {
-    const mapper = createRecordMapper();
+    const mapper = createRecordMapper({ mapping: loadLogsourceMapping() });
     const outcomes = new Map<string, number>();
     fc.assert(fc.property(fuzzCase(seeds), (c) => {
       const r = runCase(c, MAX_BYTES, mapper, PER_CALL_MS);

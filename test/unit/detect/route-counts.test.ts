@@ -13,6 +13,7 @@ import type { DetectTask } from '../../../src/detect/task.ts';
 import { exportRequest, failedLogon } from '../../helpers/auth-events.ts';
 import { otlpJsonToProtobuf } from '../../helpers/otlp-proto.ts';
 import { event, load } from './helpers.ts';
+import { loadLogsourceMapping } from '../../../src/map/logsource-mapping.ts';
 
 /** Two variants of one logsource that the same event can pass (Security 4688 matches both). */
 const MAPPING: LogsourceMapping = {
@@ -66,7 +67,7 @@ describe('routing counters', () => {
 
   test('a task result carries its counts; a request refused half-way carries none and leaves none behind', () => {
     const rs = load(RULES, { mapping: MAPPING });
-    const run = createTaskRunner({ detector: rs.detector, mapper: createRecordMapper(), maxRequestBytes: 1 << 20 });
+    const run = createTaskRunner({ detector: rs.detector, mapper: createRecordMapper({ mapping: loadLogsourceMapping() }), maxRequestBytes: 1 << 20 });
     const ns = 1_700_000_000_000_000_000n;
     const bytes = otlpJsonToProtobuf(exportRequest([failedLogon('dc-1', ns, '203.0.113.9', 'bob'), failedLogon('dc-2', ns + 1n, '203.0.113.9', 'eve')]));
     const task = (body: Uint8Array): DetectTask => ({ body, format: 'protobuf', encoding: 'identity', receivedAtMs: 0 });

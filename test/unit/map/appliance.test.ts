@@ -50,7 +50,7 @@ describe('appliance formats', () => {
   for (const [product, line] of APPLIANCE_LINES) {
     test(`${product}: ${line.slice(0, 70)}`, () => {
       // As the collector delivers it: a raw line (file_log, or a syslog receiver's body); the mapper decides.
-      const [mapped] = createRecordMapper().map([view(line)]);
+      const [mapped] = createRecordMapper({ mapping: loadLogsourceMapping() }).map([view(line)]);
       assert.equal(mapped?.event.meta.product, product);
       assert.equal(mapped.event.meta.service, undefined);
     });
@@ -76,7 +76,7 @@ describe('appliance formats', () => {
       records.push(...decodeJsonDocument(doc).records);
     }
     assert.ok(records.length > 12_000, `${records.length} records`);
-    const mapper = createRecordMapper();
+    const mapper = createRecordMapper({ mapping: loadLogsourceMapping() });
     const events = [...mapper.map(records), ...mapper.flush()];
     const products = new Set(events.map((e) => e.event.meta.product));
     assert.deepEqual([...products].sort(), ['linux'], 'every Linux record stays linux (no generic or appliance event)');
@@ -92,14 +92,14 @@ describe('appliance formats', () => {
   });
 
   test('the FortiGate event is the device: host from devname, fields from the pairs', () => {
-    const [m] = createRecordMapper().map([view(APPLIANCE_LINES.find(([p]) => p === 'fortigate')![1], {}, { 'host.name': 'syslog-relay' })]);
+    const [m] = createRecordMapper({ mapping: loadLogsourceMapping() }).map([view(APPLIANCE_LINES.find(([p]) => p === 'fortigate')![1], {}, { 'host.name': 'syslog-relay' })]);
     assert.equal(m?.event.meta.host, 'FGT60E-1');
     assert.equal(m.event.fields['cfgpath'], 'system.admin');
     assert.equal(m.event.fields['action'], 'Add');
   });
 
   test('a Cisco line in a central rsyslog file: source syslog, host = the device, not the relay', () => {
-    const [m] = createRecordMapper().map([view(APPLIANCE_LINES[0]![1], { 'log.file.name': 'syslog' }, { 'host.name': 'syslog-relay' })]);
+    const [m] = createRecordMapper({ mapping: loadLogsourceMapping() }).map([view(APPLIANCE_LINES[0]![1], { 'log.file.name': 'syslog' }, { 'host.name': 'syslog-relay' })]);
     assert.deepEqual(m?.event.meta, { source: 'syslog', product: 'cisco', service: undefined, host: '10.0.0.1' });
   });
 });
@@ -113,7 +113,7 @@ describe('product rules (mapping file `products:`)', () => {
       { product: 'juniper', when: { hostname: ['edge-r1', 'edge-r2'] } },
       { product: 'checkpoint', when: { 'device.vendor': ['Cisco', 'Check Point'] } },
     ]);
-    const mapper = createRecordMapper();
+    const mapper = createRecordMapper({ mapping: loadLogsourceMapping() });
     const one = (r: LogRecordView): string | undefined => identify(mapper.map([r])[0]!).event.meta.product;
     assert.equal(one(view(line, {}, { 'device.vendor': 'CISCO' })), 'cisco');
     assert.equal(one(view(line, { 'device.vendor': 'cisco' })), 'cisco');
@@ -125,7 +125,7 @@ describe('product rules (mapping file `products:`)', () => {
 
   test('a rule naming linux keeps a format-looking line of a Linux host linux', () => {
     const identify = createProductIdentifier([{ product: 'linux', when: { 'host.name': ['web-1'] } }]);
-    const raw = createRecordMapper().map([view('Oct 11 22:14:15 web-1 app[42]: relayed %SYS-5-CONFIG_I: Configured from console', {}, { 'host.name': 'web-1' })])[0]!;
+    const raw = createRecordMapper({ mapping: loadLogsourceMapping() }).map([view('Oct 11 22:14:15 web-1 app[42]: relayed %SYS-5-CONFIG_I: Configured from console', {}, { 'host.name': 'web-1' })])[0]!;
     assert.equal(raw.event.meta.product, 'cisco', 'the format alone says cisco');
     // The record mapper applied the formats already; a rule set that names linux first wins over them.
     const mapper = createRecordMapper({ mapping: { ...loadLogsourceMapping(), products: [{ product: 'linux', when: { 'host.name': ['web-1'] } }] } });

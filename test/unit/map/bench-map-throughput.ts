@@ -5,13 +5,14 @@
 import type { LogRecordView } from '../../../src/decode/types.ts';
 import { createRecordMapper } from '../../../src/map/map-records.ts';
 import { loadManifest, caseRecords, hasCorpus, SHAPES } from '../../helpers/corpus.ts';
+import { loadLogsourceMapping } from '../../../src/map/logsource-mapping.ts';
 
 if (!hasCorpus) {
   console.log('../shared/sigma/regression is absent: nothing to measure');
   process.exit(0);
 }
 const c = loadManifest().find((x) => x.case_dir.includes('/process_creation/'))!;
-const mapper = createRecordMapper();
+const mapper = createRecordMapper({ mapping: loadLogsourceMapping() });
 
 function measure(label: string, r: LogRecordView): void {
   const batch = Array.from({ length: 1000 }, () => r);

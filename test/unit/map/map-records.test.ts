@@ -27,7 +27,7 @@ const sysmonXml = (eid: number): string =>
 
 describe('createRecordMapper', () => {
   test('routes each record: Windows, then the Linux mapper, then generic; every record yields an event', () => {
-    const mapper = createRecordMapper();
+    const mapper = createRecordMapper({ mapping: loadLogsourceMapping() });
     const records = [
       record(sysmonXml(1)),
       record('Nov 22 02:00:00 web01 sshd[12]: Failed password for root from 10.0.0.1 port 22 ssh2'),
@@ -48,13 +48,13 @@ describe('createRecordMapper', () => {
   test('Sysmon for Linux XML is not a Windows event', () => {
     const xml =
       "<Event><System><Provider Name='Linux-Sysmon' Guid='{ff032593-a8d3-4f13-b0d6-01fc615a0f97}'/><EventID>1</EventID><Channel>Linux-Sysmon/Operational</Channel><Computer>web01</Computer></System><EventData><Data Name='Image'>/usr/bin/id</Data></EventData></Event>";
-    const [m] = createRecordMapper().map([record(xml)]);
+    const [m] = createRecordMapper({ mapping: loadLogsourceMapping() }).map([record(xml)]);
     assert.notEqual(m!.event.meta.source, 'windows');
     assert.notEqual(m!.event.meta.product, 'windows');
   });
 
   test('meta.service comes from the mapping`s Windows service entries, matched on the channel case-insensitively', () => {
-    const mapper = createRecordMapper();
+    const mapper = createRecordMapper({ mapping: loadLogsourceMapping() });
     const [sysmon] = mapper.map([record(sysmonXml(1))]);
     assert.equal(sysmon!.event.meta.service, 'sysmon');
     const serviceOf = windowsServiceTable(loadLogsourceMapping());
@@ -76,7 +76,7 @@ describe('createRecordMapper', () => {
   });
 
   test('odd values in a Windows body are kept as they are and do not disturb the batch', () => {
-    const mapper = createRecordMapper();
+    const mapper = createRecordMapper({ mapping: loadLogsourceMapping() });
     const weird = record({ event_id: { id: 1 }, channel: 'x', provider: null, event_data: { data: [null, 1, { '': null }] } });
     const out = mapper.map([weird, record(sysmonXml(11))]);
     assert.equal(out.length, 2);

@@ -10,8 +10,9 @@ import type { LogRecordView } from '../../../../src/decode/types.ts';
 import { createRecordMapper } from '../../../../src/map/map-records.ts';
 import type { SigmaEvent } from '../../../../src/map/types.ts';
 import { loadManifest, caseRecords, hasCorpus, type CorpusCase } from '../../../helpers/corpus.ts';
+import { loadLogsourceMapping } from '../../../../src/map/logsource-mapping.ts';
 
-const mapper = createRecordMapper();
+const mapper = createRecordMapper({ mapping: loadLogsourceMapping() });
 const skip = !hasCorpus;
 const SKIP_NOTE = hasCorpus ? '' : ' (skipped: ../shared/sigma/regression is absent)';
 
