@@ -19,8 +19,8 @@ export interface CompiledWorker {
   readonly correlations: Ruleset['correlations'];
   readonly mapper: StatefulRecordMapper;
   /**
-   * What describe() answers at warm-up, once: the rule text it carries is then released here (the pool
-   * keeps it on the main thread), so a later call answers an empty `ruleText`.
+   * What describe() answers at warm-up. The first answer carries the rules' text (from the worker that
+   * sends it) and releases it here; the pool keeps it on the main thread. A later answer carries none.
    */
   readonly takeSummary: () => RulesetSummary;
   /** A memory-reducing full collection (a no-op where V8 does not expose gc). */
@@ -94,9 +94,10 @@ function compile(cfg: WorkerConfig, sharing: WorkerShare): Compiled {
 /**
  * Takes the text of every rule with a unique id (title, tags, description, references, false positives,
  * author; the file path is dropped) out of this worker's copy and returns it for the main thread, which
- * holds it once for all workers and fills it into their detections (DetectPool). Evaluating needs only a rule's id, level,
- * status and logsource; the text of the SigmaHQ ruleset is ~4 MB of heap in every worker. A rule without
- * an id, or sharing one, keeps its text here: its detections could not be told apart by id.
+ * holds it once for all workers and fills it into their detections (DetectPool). Evaluating needs only
+ * a rule's id, level, status and logsource; the text of the SigmaHQ ruleset is ~4 MB of heap in every
+ * worker. A rule without an id, or sharing one, keeps its text here: its detections could not be told
+ * apart by id.
  */
 function moveRuleText(rules: readonly RuleInfo[]): Record<string, RuleTextColumns> {
   const seen = new Map<string, number>();
