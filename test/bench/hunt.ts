@@ -1,9 +1,11 @@
 /**
  * Hunt throughput vs the single-thread engine on the same records:
- *   node test/bench/hunt.ts [copies=56] [rules=all|corpus] [layout=both|body|body_v2] [sql=auto|on|off]
- * The regression corpus (539 records, every shape) is stored `copies` times in SigNoz's logs_v2 (embedded
- * ClickHouse; with `both`, half the copies in the body_json_enabled layout: map bodies in body_v2, body
- * empty). "engine" maps and evaluates the same LogRecordViews in-process on one thread (no read, no
+ *   node test/bench/hunt.ts [copies=56] [rules=all|corpus] [layout=both|body|body_v2] [sql=auto|on|off] [data=corpus|fleet]
+ * corpus: the regression corpus (539 records, every shape, nearly every one some rule's match) is stored
+ * `copies` times in SigNoz's logs_v2 (embedded ClickHouse; with `both`, half the copies in the
+ * body_json_enabled layout: map bodies in body_v2, body empty). fleet: a fleet's day instead, sparse in
+ * matches: `copies` × 1,000 Windows records of the bench's benign mix with about one attack recording
+ * in a hundred (bench/corpus.ts), decoded from the OTLP requests the stream bench sends. "engine" maps and evaluates the same LogRecordViews in-process on one thread (no read, no
  * store); "hunt" is wall clock from the start of the hunt (workers compiling the rules included) until
  * every detection is in the detections table.
  */
@@ -16,7 +18,10 @@ import { chooseFilter, type FilterMode } from '../../src/hunt/filter-choice.ts';
 import { runHunt } from '../../src/hunt/hunt.ts';
 import { bodyLayout } from '../../src/hunt/reader.ts';
 import { loadLogsourceMapping } from '../../src/map/logsource-mapping.ts';
+import { forEachProtobufRecord } from '../../src/decode/otlp-protobuf.ts';
+import type { LogRecordView } from '../../src/decode/types.ts';
 import { SHARED_SIGMA, loadManifest } from '../helpers/corpus.ts';
+import { buildCorpus } from './corpus.ts';
 import { corpusRows, detectionsTable, openStore, streamDetections } from '../integration/hunt/setup.ts';
 import { createLogsTable, insertRows, signozRow, type StoredRow } from '../integration/hunt/signoz-table.ts';
 
@@ -24,18 +29,27 @@ const copies = Number(process.argv[2] ?? 56);
 const all = (process.argv[3] ?? 'all') === 'all';
 const layoutArg = process.argv[4] ?? 'both';
 const sqlMode = (process.argv[5] ?? 'auto') as FilterMode;
+const data = process.argv[6] ?? 'corpus';
+if (data !== 'corpus' && data !== 'fleet') throw new Error(`data is corpus or fleet, not ${data}`);
 const mapping = loadLogsourceMapping();
 const rulePaths = all ? ['rules', 'rules-emerging-threats', 'rules-threat-hunting', 'rules-compliance', 'rules-placeholder'].map((d) => join(SHARED_SIGMA, d)) : [...new Set(loadManifest().map((c) => join(SHARED_SIGMA, c.rule_file)))];
-const base = corpusRows();
-const records = [];
+const records: LogRecordView[] = [];
 const rows: StoredRow[] = [];
-for (let k = 0; k < copies; k++) {
-  const v2 = layoutArg === 'body_v2' || (layoutArg === 'both' && k % 2 === 1);
-  for (const [i, r] of base.entries()) {
-    const ts = 1_790_000_000_000_000_000n + BigInt(k * base.length + i) * 1_000_000n;
-    records.push({ ...r.record, timeUnixNano: String(ts) });
-    const row = signozRow(r.record, ts);
-    rows.push(v2 && typeof r.record.body === 'object' && r.record.body !== null && !Array.isArray(r.record.body) ? { ...row, body: '', body_v2: r.record.body } : row);
+const keep = (record: LogRecordView, ts: bigint, v2: boolean): void => {
+  records.push({ ...record, timeUnixNano: String(ts) });
+  const row = signozRow(record, ts);
+  rows.push(v2 && typeof record.body === 'object' && record.body !== null && !Array.isArray(record.body) ? { ...row, body: '', body_v2: record.body } : row);
+};
+if (data === 'corpus') {
+  const base = corpusRows();
+  for (let k = 0; k < copies; k++) {
+    const v2 = layoutArg === 'body_v2' || (layoutArg === 'both' && k % 2 === 1);
+    for (const [i, r] of base.entries()) keep(r.record, 1_790_000_000_000_000_000n + BigInt(k * base.length + i) * 1_000_000n, v2);
+  }
+} else {
+  for (const [k, req] of buildCorpus({ requests: copies, perRequest: 1000 }).requests.entries()) {
+    const v2 = layoutArg === 'body_v2' || (layoutArg === 'both' && k % 2 === 1);
+    forEachProtobufRecord(req, (r) => keep(r, BigInt(r.timeUnixNano), v2));
   }
 }
 const store = openStore('otel-sigma-bench-');
@@ -70,7 +84,7 @@ await writer.close();
 await store.cleanup();
 
 const rate = (n: number, ms: number): number => Math.round((n / ms) * 1000);
-console.log(`rules ${rs.rules.length} (as SQL: ${countsText(filter.counts)}; ${choice.reason}), records ${records.length}, layout ${layoutArg}, workers ${evaluator.parallelism}`);
+console.log(`rules ${rs.rules.length} (as SQL: ${countsText(filter.counts)}; ${choice.reason}), records ${records.length} (${data}), layout ${layoutArg}, workers ${evaluator.parallelism}`);
 console.log(`engine (map + evaluate, one thread, in-process): ${rate(records.length, engineMs)} records/s, ${stream.length} detections`);
 console.log(`hunt (start-up ${Math.round(startMs)} ms, rules converted and filter sampled after ${Math.round(choiceMs)} ms + read + evaluate on the pool + store): ${rate(records.length, huntMs)} records/s wall, read ${h.rows} rows, ${h.detections} detections, ${h.rulesMatched} rules matched`);
 console.log(`peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);
