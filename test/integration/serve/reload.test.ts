@@ -94,4 +94,23 @@ describe('rule reload', () => {
     assert.equal(rows.filter((r) => r.rule_title === 'Successful SSH Login As Root').length, 2, 'the reloaded rule fired, and the kept ruleset after the failed reload too');
     assert.ok(rows.every((r) => r.host === 'web-1'));
   });
+
+  test('a reload whose logsource mapping file has become invalid is refused, naming the file; the previous ruleset stays', async () => {
+    const mappingFile = path.join(tmp, 'mapping.yaml');
+    fs.writeFileSync(mappingFile, 'entries: []\n');
+    const svc = await startServe(['--rules', ROOT_LOGIN, '--mapping-file', mappingFile, '--data-dir', path.join(tmp, 'data-mapping'), '--workers', '1']);
+    try {
+      assert.equal(await rulesLoaded(svc.http), 1);
+      // The mapping is read on the main thread now (the workers get it validated): a bad file must fail the reload, not the service.
+      fs.writeFileSync(mappingFile, 'entries:\n  - product: windows\n    bogus: 1\n');
+      svc.child.kill('SIGHUP');
+      await until('the refused reload to be logged', () => Promise.resolve(svc.logs.some((l) => String(l['msg']).startsWith('Reload failed'))));
+      const refused = svc.logs.find((l) => String(l['msg']).startsWith('Reload failed'))!;
+      assert.match(String(refused['msg']), /logsource mapping .*mapping\.yaml/);
+      assert.equal(await rulesLoaded(svc.http), 1);
+      assert.equal((await sendGrpcExport(svc.grpc, authLine('Nov 22 03:00:01 web-1 sshd[4242]: Accepted password for root from 203.0.113.7 port 51234 ssh2', 1_800_000_000_000_000_000n))).code, status.OK);
+    } finally {
+      assert.equal(await svc.stop(), 0);
+    }
+  });
 });
