@@ -24,6 +24,7 @@ import { writeDeadLetter } from './dead-letter.ts';
 import { toDetectionRow, toEventRow, ValueLimit } from './detection-row.ts';
 import { httpInsert, type RowInserter } from './client.ts';
 import { RecentSet } from './recent-set.ts';
+import { RowBuffer } from './row-buffer.ts';
 import { backoffDelayMs, clickHouseErrorCode, isRetryableStoreError } from './retry-policy.ts';
 import { assertIdentifier, eventsTable } from './schema.ts';
 
@@ -185,7 +186,8 @@ export class DetectionWriter {
     const limit = new ValueLimit(this.#maxValueBytes);
     const events = new Map<string, { e: DetectedEvent; at: number }>();
     const fingerprints = new Set<string>();
-    let d = '';
+    // Header line, detection rows, event rows; the header (its line padded with spaces) is written last.
+    const out = new RowBuffer(HEADER_RESERVE);
     let rows = 0;
     let duplicates = 0;
     for (const det of detections) {
@@ -194,17 +196,18 @@ export class DetectionWriter {
         continue;
       }
       fingerprints.add(det.fingerprint);
-      d += `${JSON.stringify(toDetectionRow(det, limit))}\n`;
+      out.push(toDetectionRow(det, limit));
       rows++;
       if (!events.has(det.event.id)) events.set(det.event.id, { e: det.event, at: det.detectedAtMs });
     }
     if (duplicates > 0) metrics.storeDuplicates.inc(duplicates);
     if (rows === 0) return undefined;
-    let e = '';
-    for (const { e: ev, at } of events.values()) e += `${JSON.stringify(toEventRow(ev, at, limit))}\n`;
+    const d = out.length - HEADER_RESERVE;
+    for (const { e: ev, at } of events.values()) out.push(toEventRow(ev, at, limit));
     if (limit.cut > 0) metrics.storeTruncated.inc(limit.cut);
-    const header: Header = { d: Buffer.byteLength(d), rows, events: events.size, at: Date.now() };
-    return { payload: Buffer.from(`${JSON.stringify(header)}\n${d}${e}`), fingerprints };
+    const header: Header = { d, rows, events: events.size, at: Date.now() };
+    out.header(JSON.stringify(header), HEADER_RESERVE);
+    return { payload: out.bytes(), fingerprints };
   }
 
   #kick(): void {
@@ -340,6 +343,9 @@ interface Decoded {
   readonly detections: Buffer;
   readonly events: Buffer;
 }
+
+/** Room for the header line: `{"d":…,"rows":…,"events":…,"at":…}` is under 90 bytes. Older logs have it unpadded. */
+const HEADER_RESERVE = 128;
 
 function decode(payload: Buffer): Decoded {
   const nl = payload.indexOf(0x0a);

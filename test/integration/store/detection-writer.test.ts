@@ -8,6 +8,8 @@ import { createChdbConnection } from 'chdb/connection';
 import { isPipelineError } from '../../../src/errors.ts';
 import { openClickHouse, type ClickHouseHandle } from '../../../src/store/client.ts';
 import { DetectionWriter, type DetectionWriterOptions } from '../../../src/store/detection-writer.ts';
+import { toDetectionRow, toEventRow, ValueLimit } from '../../../src/store/detection-row.ts';
+import { DurableLog } from '../../../src/wal/durable-log.ts';
 import { migrate } from '../../../src/store/migrations.ts';
 import { metrics } from '../../../src/telemetry/metrics.ts';
 import { FaultyConnection, type FaultPlan } from '../../helpers/faulty-connection.ts';
@@ -94,6 +96,26 @@ void describe('DetectionWriter', () => {
     assert.equal(JSON.parse(ev.sigma_event).CommandLine, 'whoami /all');
     assert.equal(ev.trace_id, a.event.traceId);
     assert.deepEqual(ev.log_attributes, { 'event.id': '4688' });
+  });
+
+  void test('a detection log written before an upgrade (its header line unpadded) is inserted by the new writer, exactly once', async () => {
+    const t = await freshTable();
+    // The record as the previous writer built it: header JSON, detection rows, event rows, each line joined as one string.
+    const dets = makeDetections(5);
+    const limit = new ValueLimit(1 << 20);
+    const d = dets.map((x) => `${JSON.stringify(toDetectionRow(x, limit))}\n`).join('');
+    const e = dets.map((x) => `${JSON.stringify(toEventRow(x.event, x.detectedAtMs, limit))}\n`).join('');
+    const header = { d: Buffer.byteLength(d), rows: dets.length, events: dets.length, at: Date.now() };
+    const old = new DurableLog({ dir: t.logDir, name: 'detections', maxBytes: 1 << 30, whenFull: 'refuse' });
+    await old.append(Buffer.from(`${JSON.stringify(header)}\n${d}${e}`));
+    await old.close();
+    const w = writer(t);
+    await w.stored();
+    const counts = await fingerprintCounts(t.table);
+    assert.deepEqual([...counts.keys()].sort(), dets.map((x) => x.fingerprint).sort());
+    assert.ok([...counts.values()].every((n) => n === 1));
+    const events = await rows<{ n: string }>(`SELECT count() AS n FROM ${DB}.${t.table}_events`);
+    assert.equal(Number(events[0]!.n), 5);
   });
 
   void test('writes resolve while ClickHouse is down; once it is back every detection is stored exactly once, in order', async () => {
