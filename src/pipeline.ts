@@ -9,7 +9,6 @@
 import path from 'node:path';
 import type { Config } from './config/schema.ts';
 import type { SecurityOptions } from './config/tls.ts';
-import { applyHeapPolicy } from './telemetry/heap-policy.ts';
 import { startMemoryLimiter } from './telemetry/memory-limiter.ts';
 import type { RawExport } from './decode/export-request.ts';
 import type { ExportOutcome } from './decode/export-response.ts';
@@ -52,7 +51,6 @@ export interface Service {
  */
 export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, log: Logger): Promise<Service> {
   startDefaultMetrics();
-  applyHeapPolicy();
 
   // detect: the workers compile in the background while storage opens
   let pool = new DetectPool({ threads: cfg.workers.threads, maxQueue: cfg.workers.max_queue, worker: workerConfigFrom(cfg) });

@@ -7,6 +7,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { createRecordMapper, type StatefulRecordMapper } from '../map/map-records.ts';
 import { joinShare, type WorkerShare } from './array-share.ts';
+import { heapBound } from './heap-bound.ts';
 import { summarizeRules } from './rule-coverage/rule-stats.ts';
 import { withArrayShare } from './rules/shared-arrays.ts';
 import { loadRuleset, type Ruleset } from './ruleset.ts';
@@ -25,6 +26,8 @@ export interface CompiledWorker {
   readonly takeSummary: () => RulesetSummary;
   /** A memory-reducing full collection (a no-op where V8 does not expose gc). */
   readonly collectGarbage: () => void;
+  /** Call after each task: a full collection once the heap has grown WORKER_HEAP_MARGIN_MB past its compiled size (heap-bound.ts). */
+  readonly boundHeap: () => boolean;
 }
 
 export async function compileWorker(cfg: WorkerConfig): Promise<CompiledWorker> {
@@ -43,7 +46,7 @@ export async function compileWorker(cfg: WorkerConfig): Promise<CompiledWorker> 
   const compileMs = Math.round(performance.now() - t0);
   const mapper = createRecordMapper({ mapping: cfg.mapping });
   let ruleText = compiled.ruleText;
-  const collectGarbage = reducingCollector();
+  const { reducing: collectGarbage, full } = collectors();
   collectGarbage();
   // What this worker holds alone: heap plus external memory (shared memory is in neither), less the text it hands over.
   const heap = v8.getHeapStatistics();
@@ -62,7 +65,7 @@ export async function compileWorker(cfg: WorkerConfig): Promise<CompiledWorker> 
     ruleText = undefined;
     return out;
   };
-  return { detector, correlations, mapper, takeSummary, collectGarbage };
+  return { detector, correlations, mapper, takeSummary, collectGarbage, boundHeap: heapBound(heap.used_heap_size, full) };
 }
 
 interface Compiled {
@@ -122,8 +125,9 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  * (a plain full collection: 454, falling to ~270 only after 20 s of idle).
  * `gc` is only reachable through --expose-gc, which V8 honours for contexts created after it is set.
  */
-function reducingCollector(): () => void {
+function collectors(): { reducing: () => void; full: () => void } {
   v8.setFlagsFromString('--expose-gc');
-  const gc = vm.runInNewContext('gc') as ((opts?: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void) | undefined;
-  return typeof gc === 'function' ? () => gc({ type: 'major', execution: 'sync', flavor: 'last-resort' }) : () => undefined;
+  const gc = vm.runInNewContext('gc') as ((opts?: { type: 'major'; execution: 'sync'; flavor?: 'last-resort' }) => void) | undefined;
+  if (typeof gc !== 'function') return { reducing: () => undefined, full: () => undefined };
+  return { reducing: () => gc({ type: 'major', execution: 'sync', flavor: 'last-resort' }), full: () => gc({ type: 'major', execution: 'sync' }) };
 }

@@ -10,7 +10,7 @@ import type { DetectResult, DetectTask, RulesetSummary, WorkerConfig } from './t
 import { compileWorker } from './worker-compile.ts';
 
 const cfg = workerData as WorkerConfig;
-const { detector, correlations, mapper, takeSummary, collectGarbage } = await compileWorker(cfg);
+const { detector, correlations, mapper, takeSummary, collectGarbage, boundHeap } = await compileWorker(cfg);
 
 /** Called once per worker at warm-up (piscina named task). */
 export function describe(): RulesetSummary {
@@ -32,6 +32,7 @@ export default function detect(task: DetectTask): DetectResult {
   const result = run(task);
   releaseBody(task.body);
   if (size >= GIVE_BACK_BYTES) collectGarbage();
+  else boundHeap();
   return result;
 }
 

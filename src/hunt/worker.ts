@@ -10,7 +10,7 @@ import { compileWorker } from '../detect/worker-compile.ts';
 import { ErrorCode } from '../errors.ts';
 import { evaluatePageText } from './page-eval.ts';
 
-const { detector, mapper, takeSummary } = await compileWorker(workerData as WorkerConfig);
+const { detector, mapper, takeSummary, boundHeap } = await compileWorker(workerData as WorkerConfig);
 const decoder = new TextDecoder();
 
 export function describe(): RulesetSummary {
@@ -20,6 +20,7 @@ export function describe(): RulesetSummary {
 export default function huntPage(task: DetectTask): DetectResult {
   try {
     const out = evaluatePageText(decoder.decode(task.body), mapper, detector, Date.now());
+    boundHeap();
     return {
       ok: true,
       rejected: out.evalErrors,

@@ -1,0 +1,15 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import v8 from 'node:v8';
+import { heapBound } from '../../../src/detect/heap-bound.ts';
+
+test('a worker collects once its heap is the margin past its compiled size, and not before', () => {
+  let collected = 0;
+  const used = v8.getHeapStatistics().used_heap_size;
+  const within = heapBound(used, () => collected++, 64);
+  assert.equal(within(), false, '64 MB of room: nothing to do');
+  assert.equal(collected, 0);
+  const past = heapBound(used - 2 * 2 ** 20, () => collected++, 1);
+  assert.equal(past(), true, 'a heap 2 MB past a 1 MB margin is collected');
+  assert.equal(collected, 1);
+});
