@@ -14,12 +14,18 @@ import v8 from 'node:v8';
 
 export const WORKER_HEAP_MARGIN_MB = 32;
 
-/** After each task: a full collection once the heap is `marginMb` past `baselineBytes` (false: none needed). */
+/**
+ * After each task: a full collection once the heap is `marginMb` past what the last collection left
+ * (at first `baselineBytes`, the compiled ruleset). False: none needed. Measured from what the last
+ * collection left, so a worker whose live set grows (its caches) is not collected after every task.
+ */
 export function heapBound(baselineBytes: number, collect: () => void, marginMb = WORKER_HEAP_MARGIN_MB): () => boolean {
-  const limit = baselineBytes + marginMb * 2 ** 20;
+  const margin = marginMb * 2 ** 20;
+  let limit = baselineBytes + margin;
   return () => {
     if (v8.getHeapStatistics().used_heap_size <= limit) return false;
     collect();
+    limit = Math.max(baselineBytes, v8.getHeapStatistics().used_heap_size) + margin;
     return true;
   };
 }

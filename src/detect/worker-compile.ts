@@ -57,11 +57,9 @@ export async function compileWorker(cfg: WorkerConfig): Promise<CompiledWorker> 
     workerHeapMb: Math.round((heap.used_heap_size + heap.external_memory - (ruleText?.byteLength ?? 0)) / 2 ** 20),
     sharedMib: Math.round(sharing.sharedBytes() / 2 ** 20),
   };
-  let described = false;
   const takeSummary = (): RulesetSummary => {
     const out: RulesetSummary = { ...summary, ...(ruleText !== undefined && { ruleText }) };
-    if (!described) setImmediate(collectGarbage); // once the reply is posted, the text is garbage here
-    described = true;
+    if (ruleText !== undefined) setImmediate(collectGarbage); // once the reply is posted, the text is garbage here
     ruleText = undefined;
     return out;
   };

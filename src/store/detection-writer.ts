@@ -206,7 +206,7 @@ export class DetectionWriter {
     for (const { e: ev, at } of events.values()) out.push(toEventRow(ev, at, limit));
     if (limit.cut > 0) metrics.storeTruncated.inc(limit.cut);
     const header: Header = { d, rows, events: events.size, at: Date.now() };
-    out.header(JSON.stringify(header), HEADER_RESERVE);
+    out.header(JSON.stringify(header));
     return { payload: out.bytes(), fingerprints };
   }
 

@@ -6,11 +6,13 @@
  * rows each): 22–25 → 15–18 µs a detection to encode.
  */
 export class RowBuffer {
+  readonly #reserve: number;
   #buf: Buffer;
   #len: number;
 
-  /** `reserve` bytes at the front are left for a header written last (see header()). */
+  /** `reserve` bytes at the front are left for a header line written last (see header()). */
   constructor(reserve = 0, capacity = 64 * 1024) {
+    this.#reserve = reserve;
     this.#buf = Buffer.allocUnsafe(Math.max(capacity, reserve + 1024));
     this.#buf.fill(0x20, 0, reserve);
     this.#len = reserve;
@@ -30,10 +32,11 @@ export class RowBuffer {
   }
 
   /**
-   * Writes `text` into the reserved front, padded with spaces (JSON allows them after a value); throws if
-   * it does not fit.
+   * Writes `text` as the reserved front line, padded with spaces (JSON allows them after a value); throws
+   * if it does not fit.
    */
-  header(text: string, reserve: number): void {
+  header(text: string): void {
+    const reserve = this.#reserve;
     const n = Buffer.byteLength(text);
     if (n >= reserve) throw new Error(`row buffer header of ${n} bytes does not fit the ${reserve} reserved`);
     this.#buf.write(text, 0, 'utf8');

@@ -8,7 +8,7 @@ test('rows come out as the JSON lines they were, across growth and multi-byte te
   const rows = Array.from({ length: 2_000 }, (_, i) => ({ i, text: `C:\\Users\\Ærøskøbing\\文件-${i}-🚀`, nested: { quote: '"', nl: '\n' } }));
   const out = new RowBuffer(RESERVE, 1024); // far too small: it must grow many times
   for (const r of rows) out.push(r);
-  out.header(JSON.stringify({ rows: rows.length }), RESERVE);
+  out.header(JSON.stringify({ rows: rows.length }));
   const bytes = out.bytes();
   assert.equal(bytes.length, out.length);
   const text = bytes.toString('utf8');
@@ -23,6 +23,6 @@ test('rows come out as the JSON lines they were, across growth and multi-byte te
 test('a header that does not fit its reserved bytes is refused, not written over the rows', () => {
   const out = new RowBuffer(16);
   out.push({ a: 1 });
-  assert.throws(() => out.header(JSON.stringify({ a_long_header_key: 123456789 }), 16), /does not fit/);
+  assert.throws(() => out.header(JSON.stringify({ a_long_header_key: 123456789 })), /does not fit/);
   assert.equal(out.bytes().subarray(16).toString('utf8'), '{"a":1}\n');
 });
