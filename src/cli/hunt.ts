@@ -135,6 +135,7 @@ async function hunt(o: HuntCliOptions, cfg: Config, sec: SecurityOptions, log: L
       logDir: path.join(cfg.storage.data_dir, 'hunt-detection-log'),
       maxLogBytes: cfg.storage.log_max_bytes,
       batchRows: cfg.storage.batch_rows,
+      insertIntervalMs: cfg.storage.insert_interval_ms,
       maxValueBytes: cfg.storage.max_value_bytes,
       insertRows: ch.insertJsonRows,
     });

@@ -53,6 +53,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   k('storage.table', 'table', 'string', 'detections table name'),
   k('storage.ttl_days', 'ttl-days', 'int', 'days detections are kept (0 = forever)'),
   k('storage.batch_rows', 'batch-rows', 'int', 'most detection rows per ClickHouse insert'),
+  k('storage.insert_interval_ms', 'insert-interval-ms', 'int', 'least time between two ClickHouse inserts (a part each); acknowledgements do not wait for it'),
   k('storage.log_dir', 'log-dir', 'string', 'detection log (write-ahead log requests are acknowledged on); empty = <data_dir>/detection-log'),
   k('storage.log_max_bytes', 'log-max-bytes', 'int', 'bound on the detection log; when full, requests are answered "retry later"'),
   k('storage.max_value_bytes', 'max-value-bytes', 'int', 'longer stored values are cut and the row flagged truncated'),

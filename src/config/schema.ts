@@ -74,6 +74,7 @@ export const ConfigSchema = z.strictObject({
     table: identifier.default('detections'),
     ttl_days: z.number().int().min(0).max(36500).default(90),
     batch_rows: z.number().int().min(1).max(1_000_000).default(50_000),
+    insert_interval_ms: z.number().int().min(0).max(600_000).default(1000),
     log_dir: z.string().default(''),
     log_max_bytes: z.number().int().min(1024 * 1024).max(2 ** 50).default(1024 * 1024 * 1024),
     max_value_bytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(1024 * 1024),

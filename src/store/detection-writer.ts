@@ -44,6 +44,12 @@ export interface DetectionWriterOptions {
   readonly batchBytes?: number;
   /** Longer strings are cut (and the row flagged). Default 1 MiB. */
   readonly maxValueBytes?: number;
+  /**
+   * Least time from one insert's start to the next (ms). Default 1,000: ClickHouse writes a part per insert
+   * and merges them behind, so a few large inserts a second cost it far less than many small ones; the
+   * acknowledgement waits on the log, not on this. A full batch, a stored() caller or close() goes at once.
+   */
+  readonly insertIntervalMs?: number;
   /** Fingerprints remembered to drop a detection stored moments ago (a sender's retry of an answered request). Default 200,000. */
   readonly recentFingerprints?: number;
   readonly retryBaseMs?: number;
@@ -68,6 +74,9 @@ export class DetectionWriter {
   readonly #log: DurableLog;
   readonly #batchRows: number;
   readonly #batchBytes: number;
+  readonly #insertIntervalMs: number;
+  /** Ends the wait between inserts early. */
+  #hurry: (() => void) | undefined;
   readonly #maxValueBytes: number;
   readonly #recent: RecentSet;
   /** Fingerprints being appended → whether that append succeeded. */
@@ -92,6 +101,7 @@ export class DetectionWriter {
     this.#events = `${database}.${eventsTable(table)}`;
     this.#batchRows = positive('batchRows', opts.batchRows ?? 50_000);
     this.#batchBytes = positive('batchBytes', opts.batchBytes ?? 32 * 1024 * 1024);
+    this.#insertIntervalMs = Math.max(0, opts.insertIntervalMs ?? 1000);
     this.#maxValueBytes = positive('maxValueBytes', opts.maxValueBytes ?? 1024 * 1024);
     this.#recent = new RecentSet(positive('recentFingerprints', opts.recentFingerprints ?? 200_000));
     this.#backoff = { baseMs: positive('retryBaseMs', opts.retryBaseMs ?? 100), maxMs: positive('retryMaxDelayMs', opts.retryMaxDelayMs ?? 5000) };
@@ -143,6 +153,7 @@ export class DetectionWriter {
         for (const f of encoded.fingerprints) this.#recent.add(f);
         this.#written++;
         this.#kick();
+        if (this.#log.bytes >= this.#batchBytes) this.#hurry?.();
         settle(true);
         logged = encoded.fingerprints.size;
       } catch (err) {
@@ -160,6 +171,7 @@ export class DetectionWriter {
   stored(): Promise<void> {
     const upTo = this.#written;
     if (this.#inserted >= upTo) return Promise.resolve();
+    this.#hurry?.();
     return new Promise((resolve) => this.#storedWaiters.push({ upTo, resolve }));
   }
 
@@ -176,6 +188,7 @@ export class DetectionWriter {
     clearTimeout(timer);
     this.#stopping = true;
     this.#kick();
+    this.#hurry?.();
     await this.#loop;
     await this.#log.close();
   }
@@ -229,6 +242,8 @@ export class DetectionWriter {
       if (batch === undefined) {
         metrics.storeLagSeconds.set(0);
         await new Promise<void>((r) => {
+          // close() sets #stopping before it kicks: a kick that came while the log was being read is not lost.
+          if (this.#stopping) return r();
           this.#wake = r;
           void this.#log.whenReadable().then(r);
         });
@@ -241,6 +256,7 @@ export class DetectionWriter {
       let rows = 0;
       while (n < parts.length && (n === 0 || rows + parts[n]!.header.rows <= this.#batchRows)) rows += parts[n++]!.header.rows;
       batch = this.#log.prefix(batch, n);
+      const started = performance.now();
       try {
         const ok = await this.#store(batch, parts.slice(0, n));
         if (!ok) continue; // stopping
@@ -257,6 +273,7 @@ export class DetectionWriter {
       this.#inserted += n;
       for (const w of this.#storedWaiters.filter((x) => x.upTo <= this.#inserted)) w.resolve();
       this.#storedWaiters = this.#storedWaiters.filter((x) => x.upTo > this.#inserted);
+      await this.#pace(started);
     }
   }
 
@@ -325,6 +342,21 @@ export class DetectionWriter {
     if (body.length === 0) return;
     // The rows are already JSONEachRow text: sent as they are, without a parse and re-serialize.
     await this.#insertRows(target, body, { insert_deduplication_token: token });
+  }
+
+  /** Waits out the rest of the insert interval, unless a batch is full or someone waits for the rows. */
+  async #pace(started: number): Promise<void> {
+    const ms = this.#insertIntervalMs - (performance.now() - started);
+    if (ms <= 0 || this.#closed || this.#storedWaiters.length > 0 || this.#log.bytes >= this.#batchBytes) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(t);
+        resolve();
+      }
+      this.#hurry = done;
+    });
+    this.#hurry = undefined;
   }
 
   #sleep(ms: number): Promise<void> {

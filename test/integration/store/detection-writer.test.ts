@@ -248,6 +248,33 @@ void describe('DetectionWriter', () => {
     }
   });
 
+  void test('inserts are paced: writes arriving within the interval go in one insert; stored() and close() do not wait for it', async () => {
+    const t = await freshTable();
+    const inserts: string[] = [];
+    const counting: DetectionWriterOptions['insertRows'] = async (table, chunks, settings) => {
+      inserts.push(table);
+      await ch.insertJsonRows(table, chunks, settings);
+    };
+    const w = writer(t, { insertRows: counting, insertIntervalMs: 60_000 });
+    await w.write([makeDetection()]);
+    await w.stored(); // a waiter: inserted at once, not a minute later
+    assert.equal(inserts.length, 2, 'one insert per table');
+    // The loop now waits out the interval: these three writes are one batch.
+    for (let i = 0; i < 3; i++) await w.write([makeDetection()]);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(inserts.length, 2, 'nothing inserted within the interval');
+    const t0 = performance.now();
+    await w.stored();
+    assert.ok(performance.now() - t0 < 10_000, 'stored() cuts the wait short');
+    assert.equal(inserts.length, 4, 'the three writes in one insert per table');
+    assert.equal((await fingerprintCounts(t.table)).size, 4);
+    await w.write([makeDetection()]);
+    const t1 = performance.now();
+    await w.close(30_000);
+    assert.ok(performance.now() - t1 < 10_000, 'close() inserts what the log holds without waiting out the interval');
+    assert.equal((await fingerprintCounts(t.table)).size, 5);
+  });
+
   void test('the same (rule, record) twice is stored once (a sender retrying an answered request)', async () => {
     const t = await freshTable();
     const w = writer(t);
