@@ -22,6 +22,7 @@ import { forEachProtobufRecord } from '../../src/decode/otlp-protobuf.ts';
 import type { LogRecordView } from '../../src/decode/types.ts';
 import { SHARED_SIGMA, loadManifest } from '../helpers/corpus.ts';
 import { buildCorpus } from './corpus.ts';
+import { cpuPer1000, threadCpuMs } from './grpc-load.ts';
 import { corpusRows, detectionsTable, openStore, streamDetections } from '../integration/hunt/setup.ts';
 import { createLogsTable, insertRows, signozRow, type StoredRow } from '../integration/hunt/signoz-table.ts';
 
@@ -79,9 +80,11 @@ const choice = await chooseFilter(sqlMode, { client: store.ch.client, table: 'si
 const choiceMs = performance.now() - t;
 const evaluator = await pending;
 const startMs = performance.now() - t;
+const threadsAtStart = threadCpuMs(process.pid);
 const h = await runHunt({ client: store.ch.client, evaluator, rulesHash: 'bench', layout, ...range, pageSize: 10_000, sink: writer, ...(choice.use ? { with: filter.with, where: filter.hit } : {}) });
 await writer.stored();
 const huntMs = performance.now() - t;
+const byThread = cpuPer1000(threadsAtStart, threadCpuMs(process.pid), recordCount);
 const cpuAll = process.cpuUsage(cpuStart);
 console.log(`process CPU during the hunt (start-up included): ${Math.round((cpuAll.user + cpuAll.system) / 1000)} ms of ${Math.round(huntMs)} ms wall`);
 await evaluator.close();
@@ -92,4 +95,5 @@ const rate = (n: number, ms: number): number => Math.round((n / ms) * 1000);
 console.log(`rules ${ruleCount} (as SQL: ${countsText(filter.counts)}; ${choice.reason}), records ${recordCount} (${data}), layout ${layoutArg}, workers ${evaluator.parallelism}`);
 console.log(`engine (map + evaluate, one thread, in-process): ${rate(recordCount, engineMs)} records/s, ${engineDetections} detections`);
 console.log(`hunt (start-up ${Math.round(startMs)} ms, rules converted and filter sampled after ${Math.round(choiceMs)} ms + read + evaluate on the pool + store): ${rate(recordCount, huntMs)} records/s wall, read ${h.rows} rows, ${h.detections} detections, ${h.rulesMatched} rules matched`);
+console.log(`CPU per 1,000 rows after start-up (the second worker's compile included), by thread: ${Object.entries(byThread).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ')}`);
 console.log(`peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);
