@@ -153,7 +153,7 @@ export class DetectionWriter {
         for (const f of encoded.fingerprints) this.#recent.add(f);
         this.#written++;
         this.#kick();
-        if (this.#log.bytes >= this.#batchBytes) this.#hurry?.();
+        if (this.#batchReady) this.#hurry?.();
         settle(true);
         logged = encoded.fingerprints.size;
       } catch (err) {
@@ -344,30 +344,34 @@ export class DetectionWriter {
     await this.#insertRows(target, body, { insert_deduplication_token: token });
   }
 
+  /** The log holds a whole insert's worth: no reason to wait for more. */
+  get #batchReady(): boolean {
+    return this.#log.bytes >= this.#batchBytes;
+  }
+
   /** Waits out the rest of the insert interval, unless a batch is full or someone waits for the rows. */
   async #pace(started: number): Promise<void> {
     const ms = this.#insertIntervalMs - (performance.now() - started);
-    if (ms <= 0 || this.#closed || this.#storedWaiters.length > 0 || this.#log.bytes >= this.#batchBytes) return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(t);
-        resolve();
-      }
-      this.#hurry = done;
-    });
+    if (ms <= 0 || this.#closed || this.#storedWaiters.length > 0 || this.#batchReady) return;
+    await wait(ms, (end) => { this.#hurry = end; });
     this.#hurry = undefined;
   }
 
+  /** A retry's back-off; any write (#kick) or close() ends it early. */
   #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.#wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
+    return wait(ms, (end) => { this.#wake = end; });
   }
+}
+
+/** A wait of `ms` that `hold` is handed the means to end early. */
+function wait(ms: number, hold: (end: () => void) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    hold(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
 }
 
 interface Decoded {

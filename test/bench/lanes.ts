@@ -30,11 +30,13 @@ export interface StampedRequests {
 /** Room per pass for every record of the lane's requests (at most 2^15 of them). */
 const PASS_NS = 1n << 15n;
 
-/** How far pass `pass` moves the `j`-th record of request `i`: unique within the lane's requests and across passes. */
-function shift(i: number, j: number, count: number, perRequest: number, pass: number): bigint {
-  const position = (i % count) * perRequest + j;
+/**
+ * For a lane of `count` requests of at most `perRequest` records: how far pass `pass` moves the `j`-th record
+ * of request `i`, unique within the lane's requests and across passes.
+ */
+function passShift(count: number, perRequest: number): (i: number, j: number, pass: number) => bigint {
   if (count * perRequest > Number(PASS_NS)) throw new Error(`bench: ${count} × ${perRequest} records do not fit a pass`);
-  return BigInt(pass) * PASS_NS + BigInt(position);
+  return (i, j, pass) => BigInt(pass) * PASS_NS + BigInt((i % count) * perRequest + j);
 }
 
 const MARKER = 0x5eed5eedn << 32n;
@@ -86,6 +88,7 @@ export function attackRequests(clock: Clock, requests: number, perRequest = 1000
     const bytes = otlpJsonToProtobuf(doc);
     encoded.push({ bytes, offsets: markerOffsets(bytes, times.length), times });
   }
+  const shift = passShift(encoded.length, perRequest);
   return {
     perRequest,
     count: encoded.length,
@@ -94,7 +97,7 @@ export function attackRequests(clock: Clock, requests: number, perRequest = 1000
       const out = Buffer.from(e.bytes);
       const now = BigInt(Date.now()) * 1_000_000n;
       for (let j = 0; j < e.offsets.length; j++) {
-        const t = clock === 'live' ? now + BigInt(j) : e.times[j]! + shift(i, j, encoded.length, perRequest, pass);
+        const t = clock === 'live' ? now + BigInt(j) : e.times[j]! + shift(i, j, pass);
         out.writeBigUInt64LE(t, e.offsets[j]);
       }
       return out;
@@ -130,13 +133,14 @@ export function stampable(requests: readonly Uint8Array[]): StampedRequests {
     return { bytes: out, offsets: markerOffsets(out, times.length), times };
   });
   const perRequest = Math.max(0, ...encoded.map((e) => e.times.length));
+  const shift = passShift(encoded.length, perRequest);
   return {
     perRequest,
     count: encoded.length,
     stamp(i, pass) {
       const e = encoded[i % encoded.length]!;
       const out = Buffer.from(e.bytes);
-      for (let j = 0; j < e.offsets.length; j++) out.writeBigUInt64LE(e.times[j]! + shift(i, j, encoded.length, perRequest, pass), e.offsets[j]);
+      for (let j = 0; j < e.offsets.length; j++) out.writeBigUInt64LE(e.times[j]! + shift(i, j, pass), e.offsets[j]);
       return out;
     },
   };

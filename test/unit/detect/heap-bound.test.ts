@@ -12,8 +12,8 @@ test('a worker collects once its heap is the margin past its compiled size, and 
   const past = heapBound(used - 2 * 2 ** 20, () => collected++, 1);
   assert.equal(past(), true, 'a heap 2 MB past a 1 MB margin is collected');
   assert.equal(collected, 1);
-  // The collection here is a stub, so the heap stays where it is: the next bound is measured from it, and a
-  // live set that grew past the first bound is not collected again after every task.
+  // The collect passed here only counts, so the heap stays where it is: the next bound is measured from it, and
+  // a live set that grew past the first bound is not collected again after every task.
   assert.equal(past(), false);
   assert.equal(collected, 1);
 });
