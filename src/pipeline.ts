@@ -75,6 +75,7 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
       logDir: cfg.storage.log_dir !== '' ? cfg.storage.log_dir : path.join(cfg.storage.data_dir, 'detection-log'),
       maxLogBytes: cfg.storage.log_max_bytes,
       maxValueBytes: cfg.storage.max_value_bytes,
+      storeBody: cfg.storage.store_body,
     });
     stopOnFailure.unshift(() => store.close());
     // Rows of the pre-v2 layout are copied while the service runs; a stop resumes it at the next start.

@@ -137,6 +137,7 @@ async function hunt(o: HuntCliOptions, cfg: Config, sec: SecurityOptions, log: L
       batchRows: cfg.storage.batch_rows,
       insertIntervalMs: cfg.storage.insert_interval_ms,
       maxValueBytes: cfg.storage.max_value_bytes,
+      storeBody: cfg.storage.store_body,
       insertRows: ch.insertJsonRows,
     });
     if (o.alert === true) {

@@ -73,7 +73,7 @@ addConfigFlags(program.command('detections').description('show stored detections
   });
 
 const RULE_FLAGS = ['rules', 'placeholder', 'mapping-file', 'rule-status', 'rule-min-level', 'rule-tags', 'rule-exclude-tags', 'rule-logsources', 'disable-rule'];
-const STORE_FLAGS = ['data-dir', 'clickhouse-url', 'clickhouse-user', 'clickhouse-password', 'clickhouse-password-file', 'clickhouse-ca-file', 'database', 'table', 'ttl-days', 'batch-rows', 'insert-interval-ms'];
+const STORE_FLAGS = ['data-dir', 'clickhouse-url', 'clickhouse-user', 'clickhouse-password', 'clickhouse-password-file', 'clickhouse-ca-file', 'database', 'table', 'ttl-days', 'batch-rows', 'insert-interval-ms', 'store-body'];
 addConfigFlags(rules.command('coverage').description('per logsource: rules loaded and whether its events were received (the counters serve keeps in <data_dir>/coverage.json), rules that cannot fire with the shipped agent configs, ATT&CK coverage')
   .option('--json', 'print the report as one JSON document')
   .option('--layer <file>', 'write an ATT&CK Navigator layer (JSON, layer format 4.5) to FILE; - prints it instead of the report')

@@ -57,6 +57,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   k('storage.log_dir', 'log-dir', 'string', 'detection log (write-ahead log requests are acknowledged on); empty = <data_dir>/detection-log'),
   k('storage.log_max_bytes', 'log-max-bytes', 'int', 'bound on the detection log; when full, requests are answered "retry later"'),
   k('storage.max_value_bytes', 'max-value-bytes', 'int', 'longer stored values are cut and the row flagged truncated'),
+  k('storage.store_body', 'store-body', 'bool', "store each triggering record's original body in <table>_events next to its Sigma event (false: body stays empty; SigNoz keeps the original)"),
   k('storage.connect_timeout_s', 'connect-timeout-s', 'int', 'how long start-up waits for a ClickHouse server (and alerts.redis_url) to become reachable, retrying with backoff'),
   k('correlation.lateness_ms', 'correlation-lateness-ms', 'int', 'how late (event time, behind its group\'s newest event) a base-rule match may arrive and still count as in order; correlations fire this much after their window closes'),
   k('correlation.max_groups', 'correlation-max-groups', 'int', 'open correlation groups kept in all (least recently updated evicted, counted)'),

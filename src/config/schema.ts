@@ -78,6 +78,7 @@ export const ConfigSchema = z.strictObject({
     log_dir: z.string().default(''),
     log_max_bytes: z.number().int().min(1024 * 1024).max(2 ** 50).default(1024 * 1024 * 1024),
     max_value_bytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(1024 * 1024),
+    store_body: bool.default(true),
     connect_timeout_s: z.number().int().min(0).max(86_400).default(120),
   }).prefault({}),
   alerts: z.strictObject({

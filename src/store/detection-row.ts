@@ -177,7 +177,8 @@ export function toDetectionRow(d: Detection, limit: ValueLimit): DetectionRow {
   return row;
 }
 
-export function toEventRow(e: DetectedEvent, detectedAtMs: number, limit: ValueLimit): EventRow {
+/** `storeBody` false leaves `body` empty (storage.store_body): the Sigma event carries the record's values. */
+export function toEventRow(e: DetectedEvent, detectedAtMs: number, limit: ValueLimit, storeBody = true): EventRow {
   const before = limit.cut;
   const row: EventRow = {
     event_id: e.id,
@@ -185,7 +186,7 @@ export function toEventRow(e: DetectedEvent, detectedAtMs: number, limit: ValueL
     event_time: formatEpochNs(e.timeNs),
     host: limit.str(e.host),
     sigma_event: limit.str(e.sigmaEvent),
-    body: limit.str(e.body),
+    body: storeBody ? limit.str(e.body) : '',
     log_attributes: limit.map(e.logAttributes),
     resource_attributes: limit.map(e.resourceAttributes),
     severity_text: limit.str(e.severityText),

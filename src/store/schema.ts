@@ -30,7 +30,7 @@
  *
  * `<database>.<table>_events`: event_id, detected_at, event_time, host, sigma_event (the mapped
  * Sigma event as JSON: `JSONExtractString(sigma_event, 'CommandLine')`), body (the original OTLP
- * body), log_attributes, resource_attributes, severity_text, severity_number, trace_id, span_id,
+ * body; empty with storage.store_body false), log_attributes, resource_attributes, severity_text, severity_number, trace_id, span_id,
  * truncated. Join on event_id (and detected_at, which both rows share, so the join prunes parts).
  *
  * Layout: one partition per day of detected_at, the server's clock, so a batch whose events span

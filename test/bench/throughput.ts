@@ -7,7 +7,8 @@
  * and stored, client p50/p99 and the server's receipt→durable p50/p99; the run ends by reading the table:
  * every detection stored exactly once.
  *
- * `node test/bench/throughput.ts [--quick] [--json]`, or as part of `npm run bench`.
+ * `node test/bench/throughput.ts [--quick] [--json] [--no-store-body] [--lanes 0,2]`, or as part of `npm run bench`.
+ * `--no-store-body` runs serve with storage.store_body false; `--lanes` keeps the lanes at those positions.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -74,7 +75,7 @@ async function drained(http: string, timeoutMs: number): Promise<number> {
   throw new Error(`the detection log did not drain within ${timeoutMs} ms`);
 }
 
-export async function runThroughput(opts: { quick: boolean; say: (s: string) => void }): Promise<ThroughputResult> {
+export async function runThroughput(opts: { quick: boolean; say: (s: string) => void; serveFlags?: readonly string[]; lanes?: readonly number[] }): Promise<ThroughputResult> {
   const { quick, say } = opts;
   const seconds = quick ? 6 : 15;
   const requests = quick ? 12 : 24;
@@ -88,10 +89,11 @@ export async function runThroughput(opts: { quick: boolean; say: (s: string) => 
   lanes.push({ name: 'attack, original times', source: original, inFlight: 1 });
   lanes.push({ name: 'attack, live times', source: live, inFlight: 1 });
 
+  if (opts.lanes !== undefined) lanes.splice(0, lanes.length, ...lanes.filter((_, i) => opts.lanes!.includes(i)));
   const dataDir = mkdtempSync(join(os.tmpdir(), 'otel-sigma-throughput-'));
   const results: LaneResult[] = [];
   const sink = await startSink();
-  const svc = await startServe([...RULE_TREES.flatMap((t) => ['--rules', t]), '--data-dir', dataDir], { timeoutMs: 180_000 });
+  const svc = await startServe([...RULE_TREES.flatMap((t) => ['--rules', t]), '--data-dir', dataDir, ...(opts.serveFlags ?? [])], { timeoutMs: 180_000 });
   let rss: number;
   let pass = 1;
   try {
@@ -157,8 +159,15 @@ export async function runThroughput(opts: { quick: boolean; say: (s: string) => 
 }
 
 if (import.meta.main) {
-  const args = new Set(process.argv.slice(2));
-  const res = await runThroughput({ quick: args.has('--quick'), say: (s) => process.stdout.write(`${s}\n`) });
+  const argv = process.argv.slice(2);
+  const args = new Set(argv);
+  const lanesAt = argv.indexOf('--lanes');
+  const res = await runThroughput({
+    quick: args.has('--quick'),
+    say: (s) => process.stdout.write(`${s}\n`),
+    serveFlags: args.has('--no-store-body') ? ['--no-store-body'] : [],
+    ...(lanesAt >= 0 && { lanes: (argv[lanesAt + 1] ?? '').split(',').map(Number) }),
+  });
   if (args.has('--json')) process.stdout.write(`${JSON.stringify(res)}\n`);
   if (res.storedRows !== res.distinctFingerprints) process.exit(1);
 }

@@ -288,6 +288,19 @@ void describe('DetectionWriter', () => {
     assert.equal((await metricValue(metrics.storeDuplicates)) - before, 10);
   });
 
+  void test('storeBody false: event rows hold the Sigma event and an empty body; detections are unchanged', async () => {
+    const t = await freshTable();
+    const w = writer(t, { storeBody: false });
+    const d = makeDetection({ event: { body: '{"event_data":{"CommandLine":"whoami /all"}}', sigmaEvent: '{"CommandLine":"whoami /all"}' } });
+    await w.write([d]);
+    await w.stored();
+    const [ev] = await rows<{ body: string; sigma_event: string }>(`SELECT body, sigma_event FROM ${DB}.${t.table}_events`);
+    assert.equal(ev!.body, '');
+    assert.equal(JSON.parse(ev!.sigma_event).CommandLine, 'whoami /all');
+    const [det] = await rows<{ fingerprint: string; event_id: string }>(`SELECT fingerprint, event_id FROM ${DB}.${t.table}`);
+    assert.deepEqual(det, { fingerprint: d.fingerprint, event_id: d.event.id });
+  });
+
   void test('an oversize value is stored cut and flagged, not refused', async () => {
     const t = await freshTable();
     const w = writer(t, { maxValueBytes: 4096 });

@@ -92,6 +92,16 @@ void describe('toDetectionRow / toEventRow', () => {
     assert.equal(l.cut, 1);
   });
 
+  void test('without the body (storage.store_body false) the event row keeps its Sigma event, and an oversize body is no cut', () => {
+    const l = new ValueLimit(1024);
+    const ev = toEventRow(makeDetection({ event: { body: 'b'.repeat(5000), sigmaEvent: '{"CommandLine":"whoami"}' } }).event, 0, l, false);
+    assert.equal(ev.body, '');
+    assert.equal(ev.sigma_event, '{"CommandLine":"whoami"}');
+    assert.equal(ev.truncated, 0);
+    assert.equal(l.cut, 0);
+    assert.equal(toEventRow(makeDetection({ event: { body: 'kept' } }).event, 0, l).body, 'kept', 'stored by default');
+  });
+
   void test('severity_number is clamped into UInt8', () => {
     const sev = (n: number): number => toEventRow(makeDetection({ event: { severityNumber: n } }).event, 0, limit()).severity_number;
     assert.equal(sev(-3), 0);
