@@ -1,6 +1,6 @@
 /**
  * Hunt throughput vs the single-thread engine on the same records:
- *   node test/bench/hunt.ts [copies=56] [rules=all|corpus] [layout=both|body|body_v2] [sql=auto|on|off] [data=corpus|fleet]
+ *   node test/bench/hunt.ts [copies=56] [rules=all|corpus] [layout=both|body|body_v2] [sql=auto|on|off] [data=corpus|fleet] [--no-store-body]
  * corpus: the regression corpus (539 records, every shape, nearly every one some rule's match) is stored
  * `copies` times in SigNoz's logs_v2 (embedded ClickHouse; with `both`, half the copies in the
  * body_json_enabled layout: map bodies in body_v2, body empty). fleet: a fleet's day instead, sparse in
@@ -26,11 +26,13 @@ import { cpuPer1000, threadCpuMs } from './grpc-load.ts';
 import { corpusRows, detectionsTable, openStore, streamDetections } from '../integration/hunt/setup.ts';
 import { createLogsTable, insertRows, signozRow, type StoredRow } from '../integration/hunt/signoz-table.ts';
 
-const copies = Number(process.argv[2] ?? 56);
-const all = (process.argv[3] ?? 'all') === 'all';
-const layoutArg = process.argv[4] ?? 'both';
-const sqlMode = (process.argv[5] ?? 'auto') as FilterMode;
-const data = process.argv[6] ?? 'corpus';
+const argv = process.argv.filter((a) => a !== '--no-store-body');
+const storeBody = argv.length === process.argv.length;
+const copies = Number(argv[2] ?? 56);
+const all = (argv[3] ?? 'all') === 'all';
+const layoutArg = argv[4] ?? 'both';
+const sqlMode = (argv[5] ?? 'auto') as FilterMode;
+const data = argv[6] ?? 'corpus';
 if (data !== 'corpus' && data !== 'fleet') throw new Error(`data is corpus or fleet, not ${data}`);
 const mapping = loadLogsourceMapping();
 const rulePaths = all ? ['rules', 'rules-emerging-threats', 'rules-threat-hunting', 'rules-compliance', 'rules-placeholder'].map((d) => join(SHARED_SIGMA, d)) : [...new Set(loadManifest().map((c) => join(SHARED_SIGMA, c.rule_file)))];
@@ -67,7 +69,7 @@ const { recordCount, ruleCount, engineMs, engineDetections } = await (async () =
   return { recordCount: records.length, ruleCount: rs.rules.length, engineMs, engineDetections: stream.length };
 })();
 
-const writer = await detectionsTable(store.ch, 'bench');
+const writer = await detectionsTable(store.ch, 'bench', { storeBody });
 const cpuStart = process.cpuUsage();
 const t = performance.now();
 // As the CLI does: the workers compile while the main thread converts the rules and samples the filter.

@@ -11,7 +11,7 @@ import type { LogRecordView } from '../../../src/decode/types.ts';
 import { buildDetections } from '../../../src/detect/build-detection.ts';
 import { openClickHouse, type ClickHouseHandle } from '../../../src/store/client.ts';
 import { migrate } from '../../../src/store/migrations.ts';
-import { DetectionWriter } from '../../../src/store/detection-writer.ts';
+import { DetectionWriter, type DetectionWriterOptions } from '../../../src/store/detection-writer.ts';
 import { loadManifest, caseRecords, SHARED_SIGMA, type CorpusCase, type Shape } from '../../helpers/corpus.ts';
 import { signozRow, type StoredRow } from './signoz-table.ts';
 
@@ -34,9 +34,9 @@ export function openStore(prefix: string): { ch: ClickHouseHandle; cleanup: () =
   };
 }
 
-export async function detectionsTable(ch: ClickHouseHandle, table: string): Promise<DetectionWriter> {
+export async function detectionsTable(ch: ClickHouseHandle, table: string, over: Partial<DetectionWriterOptions> = {}): Promise<DetectionWriter> {
   await migrate(ch.client, { database: 'otel_sigma', table, ttlDays: 0 });
-  return new DetectionWriter({ client: ch.client, insertRows: ch.insertJsonRows, database: 'otel_sigma', table, logDir: mkdtempSync(join(tmpdir(), `otel-sigma-hunt-log-${table}-`)) });
+  return new DetectionWriter({ client: ch.client, insertRows: ch.insertJsonRows, database: 'otel_sigma', table, logDir: mkdtempSync(join(tmpdir(), `otel-sigma-hunt-log-${table}-`)), ...over });
 }
 
 /** Every record of every case in every shape it lists, as SigNoz would store it. */
