@@ -102,7 +102,7 @@ addConfigFlags(program.command('hunt').description('run the rules over logs SigN
   .option('--lookback <duration>', '--follow: re-read this far behind the newest row, for late inserts', '5m')
   .option('--sql', 'always let ClickHouse filter the rows by the rules converted to SQL (the engine still decides on every row); default: used when it keeps at most half of a sample of the range')
   .option('--no-sql', 'read every row of the range (no SQL filter)')
-  .option('--alert', 'also send the detections to Keep'), [...RULE_FLAGS, ...STORE_FLAGS, ...ALERT_FLAGS])
+  .option('--alert', 'also send the detections to Keep'), [...RULE_FLAGS, 'workers', ...STORE_FLAGS, ...ALERT_FLAGS])
   .action(async (opts: Record<string, unknown>) => {
     // hunt may open an embedded database: exit explicitly once it has closed.
     process.exit(await runHuntCommand(opts as unknown as HuntCliOptions, opts['config'] as string | undefined, flagsByName(opts)));

@@ -2,6 +2,7 @@
  * Where a hunt's pages are evaluated: on the detection worker pool (every core; the CLI), or in-process
  * (one thread; small rule sets, tests). Both run page-eval.ts over the page text.
  */
+import os from 'node:os';
 import type { Detection } from '../detect/detection.ts';
 import { DetectPool } from '../detect/pool.ts';
 import type { Ruleset } from '../detect/ruleset.ts';
@@ -43,9 +44,19 @@ const HUNT_WORKER = new URL('./worker.ts', import.meta.url).href;
 
 export type PoolEvaluator = PageEvaluator & { readonly summary: RulesetSummary };
 
+/**
+ * Workers a hunt runs when `workers.threads` is 0: one per core but one. The hunt's own thread reads the
+ * pages and logs the detections, and an embedded ClickHouse works beside it: on 2 cores one worker beat
+ * two on 30,000, 100,000 and 1,000,000 rows (docs/hunting.md), the second's compile and its share of the
+ * cores costing more than it evaluated.
+ */
+export function huntThreads(configured: number, cores = os.availableParallelism()): number {
+  return configured > 0 ? configured : Math.max(1, cores - 1);
+}
+
 /** Resolves once a worker has compiled the rules (the others join as they finish); `summary` says what loaded. */
 export async function poolEvaluator(worker: WorkerConfig, threads: number): Promise<PoolEvaluator> {
-  const pool = new DetectPool({ threads, maxQueue: 0, worker, filename: HUNT_WORKER });
+  const pool = new DetectPool({ threads: huntThreads(threads), maxQueue: 0, worker, filename: HUNT_WORKER });
   let summary: RulesetSummary;
   try {
     summary = await pool.warmUp({ first: true });

@@ -7,8 +7,8 @@
  * and stored, client p50/p99 and the server's receipt→durable p50/p99; the run ends by reading the table:
  * every detection stored exactly once.
  *
- * `node test/bench/throughput.ts [--quick] [--json] [--no-store-body] [--lanes 0,2]`, or as part of `npm run bench`.
- * `--no-store-body` runs serve with storage.store_body false; `--lanes` keeps the lanes at those positions.
+ * `node test/bench/throughput.ts [--quick] [--json] [--no-store-body] [--workers N] [--lanes 0,2]`, or as part of `npm run bench`.
+ * `--no-store-body` and `--workers` are passed to serve; `--lanes` keeps the lanes at those positions.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -162,10 +162,11 @@ if (import.meta.main) {
   const argv = process.argv.slice(2);
   const args = new Set(argv);
   const lanesAt = argv.indexOf('--lanes');
+  const workersAt = argv.indexOf('--workers');
   const res = await runThroughput({
     quick: args.has('--quick'),
     say: (s) => process.stdout.write(`${s}\n`),
-    serveFlags: args.has('--no-store-body') ? ['--no-store-body'] : [],
+    serveFlags: [...(args.has('--no-store-body') ? ['--no-store-body'] : []), ...(workersAt >= 0 ? ['--workers', argv[workersAt + 1] ?? ''] : [])],
     ...(lanesAt >= 0 && { lanes: (argv[lanesAt + 1] ?? '').split(',').map(Number) }),
   });
   if (args.has('--json')) process.stdout.write(`${JSON.stringify(res)}\n`);

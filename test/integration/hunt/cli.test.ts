@@ -44,12 +44,14 @@ describe(`hunt and convert commands${SKIP}`, { skip: !hasCorpus }, () => {
     const data = join(mkdtempSync(join(tmpdir(), 'otel-sigma-hunt-cli-')), 'data');
     const seeded = await run(process.execPath, [join(import.meta.dirname, 'seed-child.ts'), data]);
     assert.ok(Number(seeded.stdout) > 0);
-    const args = ['hunt', '--data-dir', data, '--from', '2000-01-01T00:00:00Z', '--page-size', '100', '--sql', ...ruleFiles.flatMap((f) => ['--rules', f])];
+    // --workers: two, whatever the default on this machine, so pages finish out of order and checkpoints must wait.
+    const args = ['hunt', '--data-dir', data, '--from', '2000-01-01T00:00:00Z', '--page-size', '100', '--sql', '--workers', '2', ...ruleFiles.flatMap((f) => ['--rules', f])];
     const first = await cli(args);
     assert.equal(first.code, 0, first.stderr);
     const m = /hunt done: (\d+) records, (\d+) detections/.exec(first.stderr);
     assert.ok(m, first.stderr);
     assert.ok(Number(m[2]) > 0);
+    assert.match(first.stderr, /rules loaded, \d+ rejected, 2 workers/);
     // the recorded range is resumed (the default --to, "now", has moved on)
     const again = await cli([...args.filter((a, i) => a !== '--from' && args[i - 1] !== '--from'), '--resume']);
     assert.equal(again.code, 0, again.stderr);

@@ -37,8 +37,9 @@ describe(`hunt killed (SIGKILL) mid-way, then --resume${SKIP}`, { skip: !hasCorp
     await run(process.execPath, [join(import.meta.dirname, 'seed-child.ts'), killed]);
     cpSync(killed, whole, { recursive: true });
     const rules = [...new Set(loadManifest().map((c) => join(SHARED_SIGMA, c.rule_file)))].flatMap((f) => ['--rules', f]);
-    // Small pages: many pages in flight and checkpoints, so the kill lands between them.
-    const args = (data: string): string[] => [BIN, 'hunt', '--data-dir', data, '--from', '2000-01-01T00:00:00Z', '--to', '2100-01-01T00:00:00Z', '--page-size', '10', '--no-sql', ...rules];
+    // Small pages: many pages in flight and checkpoints, so the kill lands between them. Two workers (the
+    // default on 2 cores is one): pages finish out of order, so a checkpoint must wait for the ones before it.
+    const args = (data: string): string[] => [BIN, 'hunt', '--data-dir', data, '--from', '2000-01-01T00:00:00Z', '--to', '2100-01-01T00:00:00Z', '--page-size', '10', '--no-sql', '--workers', '2', ...rules];
 
     const reference = await run(process.execPath, args(whole), { cwd: REPO_ROOT, maxBuffer: 64 << 20 });
     const done = /hunt done: (\d+) records, (\d+) detections/.exec(reference.stderr);
@@ -71,7 +72,7 @@ describe(`hunt killed (SIGKILL) mid-way, then --resume${SKIP}`, { skip: !hasCorp
     assert.equal(child.signalCode, 'SIGKILL');
     assert.ok(at.rows < Number(done[1]), 'killed before the last page');
 
-    const resumed = await run(process.execPath, [BIN, 'hunt', '--data-dir', killed, '--resume', '--page-size', '10', '--no-sql', ...rules], { cwd: REPO_ROOT, maxBuffer: 64 << 20 });
+    const resumed = await run(process.execPath, [BIN, 'hunt', '--data-dir', killed, '--resume', '--page-size', '10', '--no-sql', '--workers', '2', ...rules], { cwd: REPO_ROOT, maxBuffer: 64 << 20 });
     assert.match(resumed.stderr, new RegExp(`hunt done: ${done[1]!} records`), resumed.stderr);
     const got = await fingerprints(killed);
     assert.deepEqual(counts(got), counts(want), 'a detection stored twice or missing after the kill');
