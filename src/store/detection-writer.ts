@@ -46,7 +46,7 @@ export interface DetectionWriterOptions {
   readonly maxValueBytes?: number;
   /**
    * Store each triggering record's original body next to its Sigma event (default true). The two are most of
-   * a stored event's bytes and carry the same values; without the body, attack-dense traffic cost serve 13–20 %
+   * a stored event's bytes and carry the same values; without the body, attack-dense traffic cost serve 1–20 %
    * less CPU (docs/performance.md), and SigNoz keeps the original.
    */
   readonly storeBody?: boolean;
