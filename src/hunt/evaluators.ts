@@ -1,5 +1,5 @@
 /**
- * Where a hunt's pages are evaluated: on the detection worker pool (every core; the CLI), or in-process
+ * Where a hunt's pages are evaluated: on the detection worker pool (huntThreads; the CLI), or in-process
  * (one thread; small rule sets, tests). Both run page-eval.ts over the page text.
  */
 import os from 'node:os';
