@@ -176,7 +176,7 @@ async function hunt(o: HuntCliOptions, cfg: Config, sec: SecurityOptions, log: L
         process.stderr.write(`hunt --follow stopped: ${s.rows} records, ${s.detections} detections, ${s.polls} polls\n`);
       } else {
         const evaluator = await pending!;
-        process.stderr.write(`${evaluator.summary.loaded} rules loaded, ${evaluator.summary.rejected} rejected, ${evaluator.parallelism} workers\n`);
+        process.stderr.write(`${evaluator.summary.loaded} rules loaded, ${evaluator.summary.rejected} rejected, ${evaluator.parallelism} worker${evaluator.parallelism === 1 ? '' : 's'}\n`);
         if (evaluator.summary.loaded === 0) {
           throw new Error('no rules loaded; check --rules');
         }
