@@ -1,6 +1,7 @@
 /**
  * Hunt throughput vs the single-thread engine on the same records:
- *   node test/bench/hunt.ts [copies=56] [rules=all|corpus] [layout=both|body|body_v2] [sql=auto|on|off] [data=corpus|fleet] [--no-store-body]
+ *   node test/bench/hunt.ts [copies=56] [rules=all|corpus] [layout=both|body|body_v2] [sql=auto|on|off] [data=corpus|fleet] [--no-store-body] [--quick] [--json]
+ * --quick: 28 copies unless given; --json: the figures as one JSON line at the end.
  * corpus: the regression corpus (539 records, every shape, nearly every one some rule's match) is stored
  * `copies` times in SigNoz's logs_v2 (embedded ClickHouse; with `both`, half the copies in the
  * body_json_enabled layout: map bodies in body_v2, body empty). fleet: a fleet's day instead, sparse in
@@ -26,9 +27,11 @@ import { cpuPer1000, threadCpuMs } from './grpc-load.ts';
 import { corpusRows, detectionsTable, openStore, streamDetections } from '../integration/hunt/setup.ts';
 import { createLogsTable, insertRows, signozRow, type StoredRow } from '../integration/hunt/signoz-table.ts';
 
-const argv = process.argv.filter((a) => a !== '--no-store-body');
-const storeBody = argv.length === process.argv.length;
-const copies = Number(argv[2] ?? 56);
+const flags = new Set(process.argv.slice(2).filter((a) => a.startsWith('--')));
+const argv = process.argv.filter((a) => !a.startsWith('--'));
+const storeBody = !flags.has('--no-store-body');
+const copies = Number(argv[2] ?? (flags.has('--quick') ? 28 : 56));
+if (!Number.isInteger(copies) || copies < 1) throw new Error(`copies is a positive integer, not ${argv[2]}`);
 const all = (argv[3] ?? 'all') === 'all';
 const layoutArg = argv[4] ?? 'both';
 const sqlMode = (argv[5] ?? 'auto') as FilterMode;
@@ -98,4 +101,9 @@ console.log(`rules ${ruleCount} (as SQL: ${countsText(filter.counts)}; ${choice.
 console.log(`engine (map + evaluate, one thread, in-process): ${rate(recordCount, engineMs)} records/s, ${engineDetections} detections`);
 console.log(`hunt (start-up ${Math.round(startMs)} ms, rules converted and filter sampled after ${Math.round(choiceMs)} ms + read + evaluate on the pool + store): ${rate(recordCount, huntMs)} records/s wall, read ${h.rows} rows, ${h.detections} detections, ${h.rulesMatched} rules matched`);
 console.log(`CPU per 1,000 rows after start-up (the second worker's compile included), by thread: ${Object.entries(byThread).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ')}`);
-console.log(`peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);
+const peakRssMib = Math.round(process.resourceUsage().maxRSS / 1024);
+console.log(`peak RSS ${peakRssMib} MiB`);
+if (flags.has('--json')) {
+  console.log(JSON.stringify({ records: recordCount, data, layout: layoutArg, workers: evaluator.parallelism, engine_rps: rate(recordCount, engineMs), hunt_rps: rate(recordCount, huntMs),
+    start_ms: Math.round(startMs), detections: h.detections, rules_matched: h.rulesMatched, cpu_per_1000_rows: Object.fromEntries(Object.entries(byThread).map(([k, v]) => [k, Math.round(v)])), peak_rss_mib: peakRssMib }));
+}
