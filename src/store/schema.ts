@@ -73,8 +73,23 @@ ORDER BY (table_name, version)`;
 
 export const eventsTable = (table: string): string => `${table}_events`;
 
+/**
+ * Every merge reads one column at a time (vertical) rather than all columns of all its parts at once. The
+ * events table's rows are a few KB of strings in ~20 column streams: merging its parts under attack-dense
+ * load took 209–388 MB horizontally and 116–188 MB vertically (test/bench/store-memory.ts). On the embedded
+ * ClickHouse that memory is otel-sigma's own, which the receiver's memory limit counts. By default ClickHouse
+ * merges vertically only from 131,072 rows and 11 columns.
+ */
+const MERGE_SETTINGS = 'vertical_merge_algorithm_min_rows_to_activate = 1, vertical_merge_algorithm_min_columns_to_activate = 1';
+
 const TABLE_SETTINGS = `SETTINGS non_replicated_deduplication_window = ${DEDUPLICATION_WINDOW},
-         ttl_only_drop_parts = 1`;
+         ttl_only_drop_parts = 1,
+         ${MERGE_SETTINGS}`;
+
+/** MERGE_SETTINGS for a table created before them (migration 4). */
+export function verticalMergesSql(database: string, table: string): string {
+  return `ALTER TABLE \`${database}\`.\`${table}\` MODIFY SETTING ${MERGE_SETTINGS}`;
+}
 
 export function createDetectionsTableSql(database: string, table: string): string {
   return `

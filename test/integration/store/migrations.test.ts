@@ -28,6 +28,11 @@ async function rows<T>(query: string, params: Record<string, unknown> = {}): Pro
   return rs.json<T>();
 }
 
+async function assertVerticalMerges(database: string, name: string): Promise<void> {
+  const [t] = await rows<{ engine_full: string }>('SELECT engine_full FROM system.tables WHERE database = {database:String} AND name = {name:String}', { database, name });
+  assert.match(t?.engine_full ?? '', /vertical_merge_algorithm_min_rows_to_activate = 1, vertical_merge_algorithm_min_columns_to_activate = 1/, `${database}.${name} merges vertically`);
+}
+
 void describe('migrate', () => {
   void test('creates the database, both tables with every documented column, and records every version', async () => {
     const res = await migrate(ch.client, { database: 'otel_sigma', table: 'detections', ttlDays: 0 });
@@ -54,9 +59,10 @@ void describe('migrate', () => {
     assert.equal(t?.sorting_key, 'toStartOfHour(detected_at), rule_level, rule_id, host, detected_at');
     assert.match(t?.engine_full ?? '', /non_replicated_deduplication_window = 1000/);
     assert.doesNotMatch(t?.engine_full ?? '', /\bTTL\b/);
+    for (const name of ['detections', 'detections_events']) await assertVerticalMerges('otel_sigma', name);
 
     const recorded = await rows<{ version: number; name: string }>("SELECT version, name FROM otel_sigma.schema_migrations WHERE table_name = 'detections'");
-    assert.deepEqual(recorded.sort((a, b) => a.version - b.version), [{ version: 1, name: 'create_detections' }, { version: 2, name: 'detected_at_layout' }, { version: 3, name: 'event_time_implausible' }]);
+    assert.deepEqual(recorded.sort((a, b) => a.version - b.version), [{ version: 1, name: 'create_detections' }, { version: 2, name: 'detected_at_layout' }, { version: 3, name: 'event_time_implausible' }, { version: 4, name: 'vertical_merges' }]);
     const legacy = await rows("SELECT name FROM system.tables WHERE database = 'otel_sigma' AND name = 'detections_v1'");
     assert.deepEqual(legacy, [], 'a new install keeps no empty v1 table');
   });
@@ -65,7 +71,28 @@ void describe('migrate', () => {
     const res = await migrate(ch.client, { database: 'otel_sigma', table: 'detections', ttlDays: 0 });
     assert.deepEqual(res, { applied: [], ttl: 'unchanged' });
     const [n] = await rows<{ n: string }>("SELECT count() AS n FROM otel_sigma.schema_migrations WHERE table_name = 'detections'");
-    assert.equal(Number(n?.n), 3);
+    assert.equal(Number(n?.n), MIGRATIONS.length);
+  });
+
+  void test('tables made before migration 4 get vertical merges, and their rows stay', async () => {
+    const db = 'v3_db';
+    await migrate(ch.client, { database: db, table: 'detections', ttlDays: 0 });
+    // What a v3 install has: the tables without the merge settings, versions 1-3 recorded.
+    for (const name of ['detections', 'detections_events']) {
+      await ch.client.command({ query: `ALTER TABLE ${db}.${name} RESET SETTING vertical_merge_algorithm_min_rows_to_activate, vertical_merge_algorithm_min_columns_to_activate` });
+      const [t] = await rows<{ engine_full: string }>('SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {name:String}', { db, name });
+      assert.doesNotMatch(t?.engine_full ?? '', /vertical_merge/, 'the setting is reset, as a v3 table has it');
+    }
+    await ch.client.command({ query: `ALTER TABLE ${db}.schema_migrations DELETE WHERE version = 4` });
+    const w = new DetectionWriter({ client: ch.client, database: db, table: 'detections', logDir: join(dir, 'v3-log') });
+    await w.write([makeDetection()]);
+    await w.close();
+
+    const res = await migrate(ch.client, { database: db, table: 'detections', ttlDays: 0 });
+    assert.deepEqual(res.applied, [4]);
+    for (const name of ['detections', 'detections_events']) await assertVerticalMerges(db, name);
+    const [n] = await rows<{ n: string }>(`SELECT (SELECT count() FROM ${db}.detections) + (SELECT count() FROM ${db}.detections_events) AS n`);
+    assert.equal(Number(n?.n), 2, 'the detection and its event are still there');
   });
 
   void test('a changed TTL is applied on restart, an unchanged one is left alone, 0 removes it', async () => {
@@ -95,8 +122,8 @@ void describe('migrate', () => {
   void test('database and table names are configurable and tracked separately', async () => {
     const a = await migrate(ch.client, { database: 'custom_db', table: 'dets_a', ttlDays: 3 });
     const b = await migrate(ch.client, { database: 'custom_db', table: 'dets_b', ttlDays: 0 });
-    assert.deepEqual(a, { applied: [1, 2, 3], ttl: 'set' });
-    assert.deepEqual(b, { applied: [1, 2, 3], ttl: 'unchanged' });
+    assert.deepEqual(a, { applied: [1, 2, 3, 4], ttl: 'set' });
+    assert.deepEqual(b, { applied: [1, 2, 3, 4], ttl: 'unchanged' });
     const tables = await rows<{ name: string }>("SELECT name FROM system.tables WHERE database = 'custom_db' ORDER BY name");
     assert.deepEqual(tables.map((t) => t.name), ['dets_a', 'dets_a_events', 'dets_b', 'dets_b_events', 'schema_migrations']);
     assert.equal(await currentTtl(ch.client, 'custom_db', 'dets_a_events'), 'toDateTime(detected_at) + toIntervalDay(3)', 'events expire with their detections');
@@ -139,7 +166,7 @@ void describe('migration from the v1 layout (partitioned by event day)', () => {
   void test('keeps every row, resumes after an interruption, and takes new detections while it runs', async () => {
     await oldInstall();
     const res = await migrate(ch.client, { database: DB, table: 'detections', ttlDays: 0 });
-    assert.deepEqual(res.applied, [2, 3]);
+    assert.deepEqual(res.applied, [2, 3, 4]);
     const legacy = await rows<{ n: string }>(`SELECT count() AS n FROM ${DB}.detections_v1`);
     assert.equal(Number(legacy[0]?.n), 30, 'the old rows wait in detections_v1');
 
