@@ -19,15 +19,11 @@ import { httpGet } from '../helpers/otlp-clients.ts';
 import { startServe } from '../helpers/service-process.ts';
 import { RULE_TREES } from './corpus.ts';
 import { closedLoop } from './grpc-load.ts';
+import { positiveFlag } from './flags.ts';
 import { attackRequests } from './lanes.ts';
 
 const argv = process.argv.slice(2);
-const num = (flag: string, dflt: number): number => {
-  const at = argv.indexOf(flag);
-  const v = at >= 0 ? Number(argv[at + 1]) : dflt;
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`${flag} takes a positive number, not ${argv[at + 1]}`);
-  return v;
-};
+const num = (flag: string, dflt: number): number => positiveFlag(argv, flag, dflt);
 const minutes = num('--minutes', 10);
 const every = num('--every', 30);
 const inFlight = num('--in-flight', 4);

@@ -20,15 +20,11 @@ import { openClickHouse } from '../../src/store/client.ts';
 import { DetectionWriter } from '../../src/store/detection-writer.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { loadBenchRules } from './engine.ts';
+import { positiveFlag } from './flags.ts';
 import { attackRequests } from './lanes.ts';
 
 const argv = process.argv.slice(2);
-const num = (flag: string, dflt: number): number => {
-  const at = argv.indexOf(flag);
-  const v = at >= 0 ? Number(argv[at + 1]) : dflt;
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`${flag} takes a positive number, not ${argv[at + 1]}`);
-  return v;
-};
+const num = (flag: string, dflt: number): number => positiveFlag(argv, flag, dflt);
 const seconds = num('--seconds', 60);
 const rate = num('--rate', 8);
 const horizontal = argv.includes('--horizontal');
