@@ -118,7 +118,8 @@ const third = Math.max(1, Math.floor(samples.length / 3));
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const middle = median(samples.slice(third, 2 * third).map((s) => s.rssMb));
 const last = median(samples.slice(2 * third).map((s) => s.rssMb));
-const settled = !(last > middle * 1.1);
+const judged = samples.length >= 3;
+const settled = !judged || !(last > middle * 1.1);
 // A request refused after its detections were counted (a full detection log) is the sender's to retry, and the
 // soak does not retry: then the table must hold what serve inserted, each once, rather than all it made.
 const refusedAny = samples.some((s) => s.refused > 0);
@@ -126,6 +127,6 @@ const exact = rows === distinct && rows === inserted && (refusedAny ? rows <= ma
 const records = samples.reduce((n, s) => n + (s.rps * every), 0);
 process.stdout.write(`${(records / 1e6).toFixed(2)}M records, ${made} detections made, ${inserted} inserted, ${rows} rows stored, ${distinct} distinct` +
   `${exact ? ' (each stored once)' : ' — MISSING OR DUPLICATE'}; peak RSS ${Math.max(...samples.map((s) => s.peakRssMb)).toFixed(0)} MB, ` +
-  `median RSS middle third ${middle.toFixed(0)} MB, last third ${last.toFixed(0)} MB${settled ? ' (settled)' : ' — STILL GROWING'}\n`);
+  (judged ? `median RSS middle third ${middle.toFixed(0)} MB, last third ${last.toFixed(0)} MB${settled ? ' (settled)' : ' — STILL GROWING'}` : 'too few samples to judge growth') + '\n');
 if (json) process.stdout.write(`${JSON.stringify({ minutes, inFlight, samples, made, inserted, rows, distinct, settled })}\n`);
 if (!exact || !settled) process.exit(1);
