@@ -83,7 +83,8 @@ void describe('migrate', () => {
       const [t] = await rows<{ engine_full: string }>('SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {name:String}', { db, name });
       assert.doesNotMatch(t?.engine_full ?? '', /vertical_merge/, 'the setting is reset, as a v3 table has it');
     }
-    await ch.client.command({ query: `ALTER TABLE ${db}.schema_migrations DELETE WHERE version = 4` });
+    // mutations_sync: the DELETE is done when the call returns, not in the background.
+    await ch.client.command({ query: `ALTER TABLE ${db}.schema_migrations DELETE WHERE version = 4`, clickhouse_settings: { mutations_sync: '2' } });
     const w = new DetectionWriter({ client: ch.client, database: db, table: 'detections', logDir: join(dir, 'v3-log') });
     await w.write([makeDetection()]);
     await w.close();
