@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { openClickHouse } from '../../src/store/client.ts';
 import { formatEpochNs } from '../../src/store/detection-row.ts';
 import { RULE_TREES, SIGMA_DIR } from '../bench/corpus.ts';
+import { rssMb } from '../bench/grpc-load.ts';
 import { httpGet } from '../helpers/otlp-clients.ts';
 import { startServe, type ServiceProcess } from '../helpers/service-process.ts';
 import { PATTERNS, type Pattern } from './patterns.ts';
@@ -36,14 +37,6 @@ interface Row {
   readonly peakRssMb: number;
   readonly healthy: HealthyResult;
   readonly note: string;
-}
-
-function rssMb(pid: number): number {
-  try {
-    return Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
-  } catch {
-    return NaN;
-  }
 }
 
 async function alive(svc: ServiceProcess): Promise<boolean> {

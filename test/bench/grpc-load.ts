@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import readline from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
-import { LOGS_EXPORT_PATH } from '../helpers/otlp-clients.ts';
+import { httpGet, LOGS_EXPORT_PATH } from '../helpers/otlp-clients.ts';
 
 export interface LoadResult {
   /** Records acknowledged (OK) per second. */
@@ -120,7 +120,6 @@ export function percentile(xs: readonly number[], p: number): number {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 }
 
-/** Peak resident memory of a process so far (VmHWM), MiB; NaN when /proc is unavailable. */
 /** CPU time (ms, user + system) each thread of a process has used, keyed by `name#tid`. */
 export function threadCpuMs(pid: number): Map<string, number> {
   const out = new Map<string, number>();
@@ -162,13 +161,29 @@ export function cpuPer1000(before: Map<string, number>, after: Map<string, numbe
   return out;
 }
 
-export function peakRssMb(pid: number): number {
+/** A memory figure of a process from /proc (VmRSS: resident now; VmHWM: its peak so far), MiB; NaN when unavailable. */
+function statusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : NaN;
   } catch {
     return NaN;
   }
+}
+
+export const peakRssMb = (pid: number): number => statusMb(pid, 'VmHWM');
+export const rssMb = (pid: number): number => statusMb(pid, 'VmRSS');
+
+type Metrics = (name: string, labels?: string) => number;
+
+/** One read of serve's /metrics: `sum` adds a metric's samples whose labels contain `labels`; `buckets` a histogram's. */
+export async function scrape(http: string): Promise<{ sum: Metrics; buckets: (name: string) => [number, number][] }> {
+  const text = (await httpGet(http, '/metrics')).body.toString();
+  const sum: Metrics = (name, labels = '') =>
+    [...text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))].filter((m) => (m[1] ?? '').includes(labels)).reduce((n, m) => n + Number(m[2]), 0);
+  const buckets = (name: string): [number, number][] =>
+    [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, 'gm'))].map((m) => [m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
+  return { sum, buckets };
 }
 
 /** The sink server (sink-server.ts) as a child process. */

@@ -5,20 +5,17 @@
  *
  * `node test/bench/idle-memory.ts [--json]`, or as part of `npm run bench`.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { startServe } from '../helpers/service-process.ts';
 import { RULE_TREES } from './corpus.ts';
+import { rssMb } from './grpc-load.ts';
 
 export interface IdleMemory {
   readonly workers: number;
   readonly rssMb: number;
   readonly heapPerWorkerMib: number | undefined;
-}
-
-function rssMb(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 }
 
 export async function runIdleMemory(say: (s: string) => void, counts: readonly number[] = [1, 2, 3]): Promise<IdleMemory[]> {

@@ -11,14 +11,13 @@
  * Exit 1 when a detection is missing or stored twice, or when serve's median resident memory in the last third
  * of the run is more than 10 % above the middle third's (still growing rather than settled).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { openClickHouse } from '../../src/store/client.ts';
-import { httpGet } from '../helpers/otlp-clients.ts';
 import { startServe } from '../helpers/service-process.ts';
 import { RULE_TREES } from './corpus.ts';
-import { closedLoop } from './grpc-load.ts';
+import { closedLoop, rssMb, scrape } from './grpc-load.ts';
 import { positiveFlag } from './flags.ts';
 import { attackRequests } from './lanes.ts';
 
@@ -43,22 +42,14 @@ interface Sample {
   readonly mainHeapMb: number;
 }
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-async function metric(http: string, name: string, labels = ''): Promise<number> {
-  const text = (await httpGet(http, '/metrics')).body.toString();
-  return [...text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))].filter((m) => (m[1] ?? '').includes(labels)).reduce((n, m) => n + Number(m[2]), 0);
-}
-
 const source = attackRequests('original', 24);
 const dataDir = mkdtempSync(join(os.tmpdir(), 'otel-sigma-soak-'));
 const svc = await startServe([...RULE_TREES.flatMap((t) => ['--rules', t]), '--data-dir', dataDir], { timeoutMs: 180_000 });
 const pid = svc.child.pid!;
 const samples: Sample[] = [];
 let sent = 0;
+/** Records acknowledged. */
+let records = 0;
 let made: number;
 let inserted: number;
 try {
@@ -73,16 +64,19 @@ try {
     const base = sent;
     const run = await closedLoop(svc.grpc, (k) => source.stamp(base + k, 1 + Math.floor((base + k) / source.count)), source.perRequest, inFlight, every * 1000);
     sent += run.ok + run.failed;
+    records += run.ok * source.perRequest;
+    const rss = rssMb(pid);
+    const m = await scrape(svc.http);
     const s: Sample = {
       atS: (performance.now() - t0) / 1000,
-      rssMb: rssMb(pid),
-      peakRssMb: Math.max(peak, rssMb(pid)),
+      rssMb: rss,
+      peakRssMb: Math.max(peak, rss),
       rps: run.rps,
       refused: run.failed,
-      backlog: await metric(svc.http, 'otel_sigma_wal_records', 'log="detections"'),
-      limiterRefusals: await metric(svc.http, 'otel_sigma_memory_limit_refusals_total'),
-      detections: await metric(svc.http, 'otel_sigma_detections_total'),
-      mainHeapMb: (await metric(svc.http, 'otel_sigma_nodejs_heap_size_used_bytes')) / 2 ** 20,
+      backlog: m.sum('otel_sigma_wal_records', 'log="detections"'),
+      limiterRefusals: m.sum('otel_sigma_memory_limit_refusals_total'),
+      detections: m.sum('otel_sigma_detections_total'),
+      mainHeapMb: m.sum('otel_sigma_nodejs_heap_size_used_bytes') / 2 ** 20,
     };
     samples.push(s);
     peak = 0;
@@ -91,12 +85,13 @@ try {
   }
   clearInterval(sampler);
   const t1 = performance.now();
-  while ((await metric(svc.http, 'otel_sigma_wal_records', 'log="detections"')) > 0) {
+  while ((await scrape(svc.http)).sum('otel_sigma_wal_records', 'log="detections"') > 0) {
     if (performance.now() - t1 > 600_000) throw new Error('the detection log did not drain within 10 minutes');
     await new Promise((r) => setTimeout(r, 500));
   }
-  made = await metric(svc.http, 'otel_sigma_detections_total');
-  inserted = await metric(svc.http, 'otel_sigma_store_rows_total');
+  const m = await scrape(svc.http);
+  made = m.sum('otel_sigma_detections_total');
+  inserted = m.sum('otel_sigma_store_rows_total');
   say(`log drained ${((performance.now() - t1) / 1000).toFixed(1)} s after the load`);
 } finally {
   await svc.stop();
@@ -124,9 +119,8 @@ const settled = !judged || !(last > middle * 1.1);
 // soak does not retry: then the table must hold what serve inserted, each once, rather than all it made.
 const refusedAny = samples.some((s) => s.refused > 0);
 const exact = rows === distinct && rows === inserted && (refusedAny ? rows <= made : rows === made);
-const records = samples.reduce((n, s) => n + (s.rps * every), 0);
 process.stdout.write(`${(records / 1e6).toFixed(2)}M records, ${made} detections made, ${inserted} inserted, ${rows} rows stored, ${distinct} distinct` +
   `${exact ? ' (each stored once)' : ' — MISSING OR DUPLICATE'}; peak RSS ${Math.max(...samples.map((s) => s.peakRssMb)).toFixed(0)} MB, ` +
   (judged ? `median RSS middle third ${middle.toFixed(0)} MB, last third ${last.toFixed(0)} MB${settled ? ' (settled)' : ' — STILL GROWING'}` : 'too few samples to judge growth') + '\n');
-if (json) process.stdout.write(`${JSON.stringify({ minutes, inFlight, samples, made, inserted, rows, distinct, settled })}\n`);
+if (json) process.stdout.write(`${JSON.stringify({ minutes, inFlight, samples, records, made, inserted, rows, distinct, settled })}\n`);
 if (!exact || !settled) process.exit(1);

@@ -9,7 +9,7 @@
  * `--rate`: 1,000-record requests' detections per second. `--horizontal` resets the tables' vertical-merge
  * settings (schema.ts), for the comparison with ClickHouse's default.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Detection } from '../../src/detect/detection.ts';
@@ -20,6 +20,7 @@ import { openClickHouse } from '../../src/store/client.ts';
 import { DetectionWriter } from '../../src/store/detection-writer.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { loadBenchRules } from './engine.ts';
+import { rssMb } from './grpc-load.ts';
 import { positiveFlag } from './flags.ts';
 import { attackRequests } from './lanes.ts';
 
@@ -54,14 +55,13 @@ if (horizontal) {
 }
 const writer = new DetectionWriter({ client: ch.client, insertRows: ch.insertJsonRows, logDir: join(dir, 'log') });
 const query = async (sql: string): Promise<Record<string, string>> => (await (await ch.client.query({ query: sql, format: 'JSONEachRow' })).json<Record<string, string>>())[0] ?? {};
-const rssMb = (): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]) / 1024;
 const MB = 2 ** 20;
 
 let peak = { rss: 0, tracked: 0, merges: 0 };
 const all = { rss: 0, tracked: 0, merges: 0 };
 const sampler = setInterval(() => void query("SELECT (SELECT value FROM system.metrics WHERE metric = 'MemoryTracking') AS tracked, (SELECT sum(memory_usage) FROM system.merges) AS merges")
   .then((m) => {
-    peak = { rss: Math.max(peak.rss, rssMb()), tracked: Math.max(peak.tracked, Number(m['tracked']) / MB), merges: Math.max(peak.merges, Number(m['merges']) / MB) };
+    peak = { rss: Math.max(peak.rss, rssMb(process.pid)), tracked: Math.max(peak.tracked, Number(m['tracked']) / MB), merges: Math.max(peak.merges, Number(m['merges']) / MB) };
   }), 100);
 process.stdout.write(`store-memory: ${rate} requests' detections a second for ${seconds} s, ${horizontal ? 'horizontal merges (ClickHouse default)' : 'vertical merges'}\n`);
 const t0 = performance.now();

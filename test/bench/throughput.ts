@@ -14,10 +14,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { openClickHouse } from '../../src/store/client.ts';
-import { httpGet } from '../helpers/otlp-clients.ts';
 import { startServe } from '../helpers/service-process.ts';
 import { buildCorpus, RULE_TREES } from './corpus.ts';
-import { closedLoop, cpuPer1000, peakRssMb, percentile, startSink, threadCpuMs } from './grpc-load.ts';
+import { closedLoop, cpuPer1000, peakRssMb, percentile, scrape, startSink, threadCpuMs } from './grpc-load.ts';
 import { attackRequests, stampable, type StampedRequests } from './lanes.ts';
 
 export interface LaneResult {
@@ -44,17 +43,6 @@ export interface ThroughputResult {
   readonly storedRows: number;
   readonly distinctFingerprints: number;
   readonly eventRows: number;
-}
-
-type Metrics = (name: string, labels?: string) => number;
-
-async function scrape(http: string): Promise<{ sum: Metrics; buckets: (name: string) => [number, number][] }> {
-  const text = (await httpGet(http, '/metrics')).body.toString();
-  const sum: Metrics = (name, labels = '') =>
-    [...text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))].filter((m) => (m[1] ?? '').includes(labels)).reduce((n, m) => n + Number(m[2]), 0);
-  const buckets = (name: string): [number, number][] =>
-    [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, 'gm'))].map((m) => [m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
-  return { sum, buckets };
 }
 
 /** Upper bucket bound holding the p-th percentile of the observations between two scrapes. */
