@@ -6,6 +6,9 @@
  *
  *   node test/bench/store-memory.ts [--seconds 60] [--rate 8] [--horizontal]
  *
+ * It ends with the storage path's CPU per 1,000 records by thread (encoding and the detection log on the main
+ * thread, ClickHouse's insert and merges), the log drained.
+ *
  * `--rate`: 1,000-record requests' detections per second. `--horizontal` resets the tables' vertical-merge
  * settings (schema.ts), for the comparison with ClickHouse's default.
  */
@@ -20,7 +23,7 @@ import { openClickHouse } from '../../src/store/client.ts';
 import { DetectionWriter } from '../../src/store/detection-writer.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { loadBenchRules } from './engine.ts';
-import { rssMb } from './grpc-load.ts';
+import { cpuPer1000, rssMb, threadCpuMs } from './grpc-load.ts';
 import { positiveFlag } from './flags.ts';
 import { attackRequests } from './lanes.ts';
 
@@ -64,9 +67,12 @@ const sampler = setInterval(() => void query("SELECT (SELECT value FROM system.m
     peak = { rss: Math.max(peak.rss, rssMb(process.pid)), tracked: Math.max(peak.tracked, Number(m['tracked']) / MB), merges: Math.max(peak.merges, Number(m['merges']) / MB) };
   }), 100);
 process.stdout.write(`store-memory: ${rate} requests' detections a second for ${seconds} s, ${horizontal ? 'horizontal merges (ClickHouse default)' : 'vertical merges'}\n`);
+const cpuBefore = threadCpuMs(process.pid);
 const t0 = performance.now();
 let next = t0 + 10_000;
+let written = 0;
 for (let k = 0; performance.now() - t0 < seconds * 1000; k++) {
+  written = k + 1;
   await writer.write(fresh(k));
   const wait = t0 + ((k + 1) * 1000) / rate - performance.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -79,7 +85,10 @@ for (let k = 0; performance.now() - t0 < seconds * 1000; k++) {
     peak = { rss: 0, tracked: 0, merges: 0 };
   }
 }
+await writer.stored();
 clearInterval(sampler);
+const cpu = Object.entries(cpuPer1000(cpuBefore, threadCpuMs(process.pid), written * 1000)).sort((a, b) => b[1] - a[1]);
+process.stdout.write(`CPU per 1,000 records stored: ${cpu.reduce((n, [, v]) => n + v, 0).toFixed(0)} ms (${cpu.map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')})\n`);
 await writer.close();
 await ch.close();
 rmSync(dir, { recursive: true, force: true });
