@@ -28,6 +28,7 @@ export function workerConfigFrom(cfg: Readonly<Config>, mapping: LogsourceMappin
     select: selectionFromConfig(cfg),
     maxRequestBytes: cfg.receiver.max_request_bytes,
     limits: { maxRecords: cfg.receiver.max_records_per_request, maxAttributes: cfg.receiver.max_attributes_per_record, maxValueChars: cfg.receiver.max_value_chars },
+    keepBody: cfg.storage.store_body,
   };
 }
 

@@ -5,9 +5,10 @@ import type { SigmaEvent } from '../map/types.ts';
 import type { DetectedEvent, Detection, DetectionSource } from './detection.ts';
 import type { RuleInfo, RuleMatch } from './types.ts';
 
-export function buildDetections(matches: readonly RuleMatch[], event: SigmaEvent, rec: LogRecordView, detectedAtMs: number, source: DetectionSource): Detection[] {
+/** `keepBody` false: the event's body is left '' (storage.store_body false; the identity still covers it). */
+export function buildDetections(matches: readonly RuleMatch[], event: SigmaEvent, rec: LogRecordView, detectedAtMs: number, source: DetectionSource, keepBody = true): Detection[] {
   if (matches.length === 0) return [];
-  const detected = detectedEvent(event, rec, detectedAtMs);
+  const detected = detectedEvent(event, rec, detectedAtMs, keepBody);
   return matches.map((m) => {
     const r = m.rule;
     return {
@@ -77,14 +78,14 @@ function sortedKeys(v: AnyValue | Readonly<Record<string, AnyValue>>): AnyValue 
   return out;
 }
 
-function detectedEvent(event: SigmaEvent, rec: LogRecordView, detectedAtMs: number): DetectedEvent {
+function detectedEvent(event: SigmaEvent, rec: LogRecordView, detectedAtMs: number, keepBody: boolean): DetectedEvent {
   const { id, timeNs, host, body } = recordIdentity(event, rec, detectedAtMs);
   return {
     id,
     timeNs,
     host,
     sigmaEvent: JSON.stringify(event.fields),
-    body,
+    body: keepBody ? body : '',
     logAttributes: stringMap(rec.attributes),
     resourceAttributes: stringMap(rec.resource.attributes),
     severityText: rec.severityText,

@@ -36,6 +36,8 @@ export interface TaskRunnerOptions {
   readonly maxPerRequest?: number;
   /** Bounds on records per request, attributes per record and value length. Default DEFAULT_RECORD_LIMITS. */
   readonly limits?: RecordLimits;
+  /** Detections carry the record's body (WorkerConfig.keepBody). Default true. */
+  readonly keepBody?: boolean;
 }
 
 /**
@@ -54,6 +56,7 @@ export function createTaskRunner(opts: TaskRunnerOptions): (task: DetectTask) =>
   const perRecord = opts.maxPerRecord ?? MAX_DETECTIONS_PER_RECORD;
   const perRequest = opts.maxPerRequest ?? MAX_DETECTIONS_PER_REQUEST;
   const limits = opts.limits ?? DEFAULT_RECORD_LIMITS;
+  const keepBody = opts.keepBody ?? true;
   const plan = opts.correlation !== undefined && opts.correlation.referenced.size > 0 ? opts.correlation : undefined;
   /** The engine's own counter (rule evaluations after candidate pruning), when it keeps one. */
   const counters = detector as { readonly ruleEvaluations?: number };
@@ -83,8 +86,8 @@ export function createTaskRunner(opts: TaskRunnerOptions): (task: DetectTask) =>
         if (room <= 0) return;
         matches = [...matches].sort((a, b) => (LEVEL_RANK[b.rule.level] ?? 0) - (LEVEL_RANK[a.rule.level] ?? 0)).slice(0, room);
       }
-      if (plan === undefined) detections.push(...buildDetections(matches, event, record, now, 'stream'));
-      else splitForCorrelation(plan, matches, event, record, now, 'stream', detections, correlationInputs);
+      if (plan === undefined) detections.push(...buildDetections(matches, event, record, now, 'stream', keepBody));
+      else splitForCorrelation(plan, matches, event, record, now, 'stream', detections, correlationInputs, keepBody);
     };
     try {
       const rest: LogRecordView[] = [];
@@ -130,9 +133,9 @@ export function createTaskRunner(opts: TaskRunnerOptions): (task: DetectTask) =>
  * that only feeds correlations (`generate: false`, the usual case) costs no stored copy of the event.
  */
 export function splitForCorrelation(plan: CorrelationPlan, matches: readonly RuleMatch[], event: SigmaEvent, record: LogRecordView, detectedAtMs: number,
-  source: DetectionSource, detections: Detection[], inputs: CorrelationInput[]): void {
+  source: DetectionSource, detections: Detection[], inputs: CorrelationInput[], keepBody = true): void {
   const emitted = matches.filter((m) => !plan.suppressed.has(m.rule.id));
-  const built = emitted.length > 0 ? buildDetections(emitted, event, record, detectedAtMs, source) : [];
+  const built = emitted.length > 0 ? buildDetections(emitted, event, record, detectedAtMs, source, keepBody) : [];
   for (const d of built) detections.push(d);
   let identity: { id: string; timeNs: string; host: string } | undefined = built[0]?.event;
   for (const m of matches) {

@@ -48,6 +48,11 @@ export interface WorkerConfig {
   readonly maxRequestBytes: number;
   /** Bounds on records per request, attributes per record and value length (receiver.*); defaults when absent. */
   readonly limits?: RecordLimits;
+  /**
+   * Whether detections carry the record's original body (storage.store_body). Without it they carry '' and the
+   * body, the largest value of an attack-dense record's detections, never crosses to the main thread. Default true.
+   */
+  readonly keepBody?: boolean;
   /** How the pool's workers share their automata; absent: each holds its own. */
   readonly share?: ShareHandle;
 }

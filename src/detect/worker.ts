@@ -17,7 +17,7 @@ export function describe(): RulesetSummary {
   return takeSummary();
 }
 
-const run = createTaskRunner({ detector, mapper, maxRequestBytes: cfg.maxRequestBytes, correlation: correlationPlan(correlations), ...(cfg.limits ? { limits: cfg.limits } : {}) });
+const run = createTaskRunner({ detector, mapper, maxRequestBytes: cfg.maxRequestBytes, correlation: correlationPlan(correlations), ...(cfg.limits ? { limits: cfg.limits } : {}), keepBody: cfg.keepBody ?? true });
 
 /**
  * After a task this large (decoded size, compressed bodies counted at 4×) the heap is sized for it and V8

@@ -21,7 +21,8 @@ export interface PageOutcome {
   readonly evalErrors: number;
 }
 
-export function evaluatePageText(text: string, mapper: StatefulRecordMapper, detector: Detector, detectedAtMs: number): PageOutcome {
+/** `keepBody` false: detections carry an empty body (storage.store_body false). */
+export function evaluatePageText(text: string, mapper: StatefulRecordMapper, detector: Detector, detectedAtMs: number, keepBody = true): PageOutcome {
   const detections: Detection[] = [];
   let records = 0;
   let evalErrors = 0;
@@ -36,7 +37,7 @@ export function evaluatePageText(text: string, mapper: StatefulRecordMapper, det
     if (matches.length > MAX_DETECTIONS_PER_RECORD) {
       matches = [...matches].sort((a, b) => (LEVEL_RANK[b.rule.level] ?? 0) - (LEVEL_RANK[a.rule.level] ?? 0)).slice(0, MAX_DETECTIONS_PER_RECORD);
     }
-    if (matches.length > 0) detections.push(...buildDetections(matches, event, record, detectedAtMs, 'hunt'));
+    if (matches.length > 0) detections.push(...buildDetections(matches, event, record, detectedAtMs, 'hunt', keepBody));
   };
   const rest: LogRecordView[] = [];
   let start = 0;

@@ -10,7 +10,9 @@ import { compileWorker } from '../detect/worker-compile.ts';
 import { ErrorCode } from '../errors.ts';
 import { evaluatePageText } from './page-eval.ts';
 
-const { detector, mapper, takeSummary, boundHeap } = await compileWorker(workerData as WorkerConfig);
+const cfg = workerData as WorkerConfig;
+const { detector, mapper, takeSummary, boundHeap } = await compileWorker(cfg);
+const keepBody = cfg.keepBody ?? true;
 const decoder = new TextDecoder();
 
 export function describe(): RulesetSummary {
@@ -19,7 +21,7 @@ export function describe(): RulesetSummary {
 
 export default function huntPage(task: DetectTask): DetectResult {
   try {
-    const out = evaluatePageText(decoder.decode(task.body), mapper, detector, Date.now());
+    const out = evaluatePageText(decoder.decode(task.body), mapper, detector, Date.now(), keepBody);
     boundHeap();
     return {
       ok: true,

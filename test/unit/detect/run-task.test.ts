@@ -110,6 +110,17 @@ void describe('createTaskRunner', () => {
     assert.equal(result.stats.events, mapped.length);
   });
 
+  void test('keepBody false (storage.store_body false): the same detections and fingerprints, every body left empty', () => {
+    const kept = createTaskRunner({ detector: rs.detector, mapper: createRecordMapper({ mapping }), maxRequestBytes: 1 << 20 })(task(bytes));
+    const dropped = createTaskRunner({ detector: rs.detector, mapper: createRecordMapper({ mapping }), maxRequestBytes: 1 << 20, keepBody: false })(task(bytes));
+    assert.ok(kept.ok && dropped.ok);
+    assert.deepEqual(dropped.detections.map(key).sort(), kept.detections.map(key).sort());
+    assert.deepEqual(dropped.detections.map((d) => d.event.id).sort(), kept.detections.map((d) => d.event.id).sort(), 'the identity still covers the body');
+    assert.ok(kept.detections.some((d) => d.event.body !== ''), 'the batch has bodies to leave out');
+    assert.ok(dropped.detections.every((d) => d.event.body === ''));
+    assert.deepEqual(dropped.detections.map((d) => d.event.sigmaEvent).sort(), kept.detections.map((d) => d.event.sigmaEvent).sort());
+  });
+
   void test('OTLP/JSON gives the same detections as protobuf', () => {
     const run = createTaskRunner({ detector: rs.detector, mapper: createRecordMapper({ mapping }), maxRequestBytes: 1 << 20 });
     const a = run(task(bytes));
