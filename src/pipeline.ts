@@ -121,8 +121,14 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
     const idleRssMib = Math.round(process.memoryUsage.rss() / 2 ** 20);
     log.info({ threads: pool.threads, maxQueue: pool.maxQueue, rules: activeRules, heapPerWorkerMib: summary.workerHeapMb, sharedMib: summary.sharedMib, rssMib: idleRssMib },
       `Detection workers ready: the ruleset takes ${summary.workerHeapMb ?? '?'} MiB in each of ${pool.threads} workers plus ${summary.sharedMib ?? 0} MiB of automata shared by all; ${idleRssMib} MiB resident at idle.`);
-    const memoryLimitMib = effectiveMemoryLimitMib(cfg.receiver.memory_limit_mib, idleRssMib);
-    if (memoryLimitMib !== cfg.receiver.memory_limit_mib) {
+    const containerMib = containerMemoryMib(process.constrainedMemory());
+    const memoryLimitMib = effectiveMemoryLimitMib(cfg.receiver.memory_limit_mib, idleRssMib, containerMib);
+    if (memoryLimitMib < cfg.receiver.memory_limit_mib) {
+      log.warn({ configuredMib: cfg.receiver.memory_limit_mib, containerMib, idleRssMib, effectiveMib: memoryLimitMib },
+        `receiver.memory_limit_mib (${cfg.receiver.memory_limit_mib}) is above what the container allows (${containerMib} MiB): ` +
+        `the kernel would kill otel-sigma before it pushed back. Using ${memoryLimitMib} MiB` +
+        (memoryLimitMib < idleRssMib * 1.25 + 512 ? `, which leaves little room above what it holds at idle with ${pool.threads} workers (${idleRssMib} MiB); set workers.threads lower or give the container more memory.` : '.'));
+    } else if (memoryLimitMib > cfg.receiver.memory_limit_mib) {
       log.warn({ configuredMib: cfg.receiver.memory_limit_mib, idleRssMib, effectiveMib: memoryLimitMib },
         `receiver.memory_limit_mib (${cfg.receiver.memory_limit_mib}) is below what otel-sigma holds at idle with ${pool.threads} workers (${idleRssMib} MiB): ` +
         `it would refuse all but one request at a time. Using ${memoryLimitMib} MiB; set workers.threads lower or the limit higher to choose.`);
@@ -269,11 +275,22 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
 /**
  * The memory limit in effect: the configured one, raised when it does not leave room above what the service
  * holds at idle (its soft limit is 80 %: below idle + a quarter + 512 MiB, a 16-core default start answered
- * 429 to 15 of 16 requests with nothing happening). 0 stays 0 (no limit).
+ * 429 to 15 of 16 requests with nothing happening), and held under `containerMib` whatever else: past the
+ * container's limit the kernel kills the process before its back-pressure starts. 0 stays 0 (no limit).
  */
-export function effectiveMemoryLimitMib(configuredMib: number, idleRssMib: number): number {
+export function effectiveMemoryLimitMib(configuredMib: number, idleRssMib: number, containerMib = Infinity): number {
   if (configuredMib === 0) return 0;
-  return Math.max(configuredMib, Math.ceil(idleRssMib * 1.25) + 512);
+  return Math.min(Math.max(configuredMib, Math.ceil(idleRssMib * 1.25) + 512), containerMib);
+}
+
+/**
+ * 90 % of the memory the process may use under its cgroup (process.constrainedMemory()), MiB; Infinity when
+ * unconstrained (Node reports 0, or 2^64 for cgroup v2's `max`). The other 10 % is room for what grows between
+ * the limiter's samples and for what the cgroup counts beyond RSS (kernel memory, the data directory's dirty pages).
+ */
+export function containerMemoryMib(constrainedBytes: number): number {
+  if (!(constrainedBytes > 0) || constrainedBytes >= 2 ** 53) return Infinity;
+  return Math.floor((constrainedBytes * 0.9) / 2 ** 20);
 }
 
 /** Every rule problem the workers reported (the first 50), then the counts. */

@@ -25,7 +25,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   k('receiver.max_records_per_request', 'max-records-per-request', 'int', 'most log records in one request (more: refused, 413 / RESOURCE_EXHAUSTED)'),
   k('receiver.max_attributes_per_record', 'max-attributes-per-record', 'int', 'most attributes, map entries and array elements in one log record (more: request refused)'),
   k('receiver.max_value_chars', 'max-value-chars', 'int', 'longest string value in a log record, in characters (longer: request refused)'),
-  k('receiver.memory_limit_mib', 'memory-limit-mib', 'int', 'memory ceiling: decoded bytes in flight are held under a quarter of it, less as resident memory nears it; the rest get a retryable status (0 = no limit)'),
+  k('receiver.memory_limit_mib', 'memory-limit-mib', 'int', 'memory ceiling: decoded bytes in flight are held under a quarter of it, less as resident memory nears it; the rest get a retryable status (0 = no limit); at most 90 % of a container\'s memory limit'),
   k('receiver.tls_cert_file', 'tls-cert-file', 'string', 'PEM certificate chain for both listeners; set (with the key) = TLS'),
   k('receiver.tls_key_file', 'tls-key-file', 'string', 'PEM private key for receiver.tls_cert_file'),
   k('receiver.tls_client_ca_file', 'tls-client-ca-file', 'string', 'PEM CA bundle; set = clients must present a certificate it signed (mTLS)'),

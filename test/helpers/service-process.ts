@@ -19,12 +19,16 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** `onLog` sees each log line as it arrives, before serve listens too (to act on a start-up step). */
-export async function startServe(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onLog?: (rec: Record<string, unknown>) => void } = {}): Promise<ServiceProcess> {
+/**
+ * `onLog` sees each log line as it arrives, before serve listens too (to act on a start-up step); `onSpawn`
+ * the process as soon as it exists (to put it in a cgroup before it starts up).
+ */
+export async function startServe(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onLog?: (rec: Record<string, unknown>) => void; onSpawn?: (child: ChildProcess) => void } = {}): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [BIN, 'serve', '--grpc-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', ...args], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  opts.onSpawn?.(child);
   const logs: Record<string, unknown>[] = [];
   const lines: string[] = [];
   const stderr: string[] = [];
