@@ -41,7 +41,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   k('rules.exclude_tags', 'rule-exclude-tags', 'list', 'never run rules with these tags (globs)'),
   k('rules.logsources', 'rule-logsources', 'list', 'only run rules of these logsources, product/category/service globs'),
   k('rules.disabled_ids', 'disable-rule', 'list', 'rule ids never to run (repeatable)'),
-  k('workers.threads', 'workers', 'int', 'detection worker threads (0 = one per core; hunt: one per core but one, at least one)'),
+  k('workers.threads', 'workers', 'int', 'detection worker threads (0 = one per core, a container\'s CPU limit counted; hunt: one per core but one, at least one)'),
   k('workers.max_queue', 'max-queue', 'int', 'requests waiting for a worker before the receiver answers "retry later" (0 = threads x 4)'),
   k('storage.clickhouse_url', 'clickhouse-url', 'string', 'ClickHouse HTTP(S) URL; empty = embedded ClickHouse in --data-dir'),
   k('storage.clickhouse_user', 'clickhouse-user', 'string', 'ClickHouse user'),

@@ -2,9 +2,9 @@
  * The detection worker pool (piscina): bounded queue, raw bytes in, results out. A full queue is
  * answered at once with a retryable ERR_BACKPRESSURE so the collector keeps the data in its own queue.
  */
-import os from 'node:os';
 import { Piscina } from 'piscina';
 import { ErrorCode, PipelineError } from '../errors.ts';
+import { availableCores } from '../os/available-cores.ts';
 import { metrics } from '../telemetry/metrics.ts';
 import { splitExportRequest } from '../decode/split-request.ts';
 import { newShareHandle, ShareKeeper } from './array-share.ts';
@@ -20,7 +20,7 @@ const SPLIT_MIN_BYTES = 256 * 1024;
 export const WORKER_HEAP_MB = 2048;
 
 export interface PoolOptions {
-  /** 0 = one per core. */
+  /** 0 = one per core the process may use (its container's CPU limit counted). */
   readonly threads: number;
   /** 0 = threads × 4. */
   readonly maxQueue: number;
@@ -45,7 +45,7 @@ export class DetectPool {
   #ruleText = new Map<string, RuleTextColumns>();
 
   constructor(opts: PoolOptions) {
-    this.threads = opts.threads > 0 ? opts.threads : Math.max(1, os.availableParallelism());
+    this.threads = opts.threads > 0 ? opts.threads : availableCores();
     this.maxQueue = opts.maxQueue > 0 ? opts.maxQueue : this.threads * 4;
     // One worker compiles first and the others adopt its automata (array-share.ts): with the whole SigmaHQ
     // ruleset each worker beyond the first holds ~18 MB less; start-up takes one compile longer.

@@ -2,13 +2,13 @@
  * Where a hunt's pages are evaluated: on the detection worker pool (huntThreads; the CLI), or in-process
  * (one thread; small rule sets, tests). Both run page-eval.ts over the page text.
  */
-import os from 'node:os';
 import type { Detection } from '../detect/detection.ts';
 import { DetectPool } from '../detect/pool.ts';
 import type { Ruleset } from '../detect/ruleset.ts';
 import type { RulesetSummary, WorkerConfig } from '../detect/task.ts';
 import { PipelineError } from '../errors.ts';
 import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
+import { availableCores } from '../os/available-cores.ts';
 import { createRecordMapper } from '../map/map-records.ts';
 import type { LogsourceMapping } from '../map/types.ts';
 import { evaluatePageText } from './page-eval.ts';
@@ -50,7 +50,7 @@ export type PoolEvaluator = PageEvaluator & { readonly summary: RulesetSummary }
  * two on 30,000, 100,000 and 1,000,000 rows (docs/hunting.md), the second's compile and its share of the
  * cores costing more than it evaluated.
  */
-export function huntThreads(configured: number, cores = os.availableParallelism()): number {
+export function huntThreads(configured: number, cores = availableCores()): number {
   return configured > 0 ? configured : Math.max(1, cores - 1);
 }
 

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { exportRequest, SECOND_NS, sshdRecord } from '../../helpers/auth-events.ts';
 import { sendHttpExport } from '../../helpers/otlp-clients.ts';
+import { makeCgroup } from '../../helpers/cgroup.ts';
 import { startServe, type ServiceProcess } from '../../helpers/service-process.ts';
 import { containerMemoryMib, effectiveMemoryLimitMib } from '../../../src/pipeline.ts';
 
@@ -18,7 +19,7 @@ const ROOT = path.resolve(import.meta.dirname, '../../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-sigma-memlimit-'));
 let svc: ServiceProcess | undefined;
 const MIB = 2 ** 20;
-const cgroup = memoryCgroup(`otel-sigma-test-${process.pid}`, 1024 * MIB);
+const cgroup = makeCgroup('memory', `otel-sigma-test-${process.pid}`, { 'memory.limit_in_bytes': String(1024 * MIB) });
 after(async () => {
   await svc?.stop('SIGKILL');
   cgroup?.remove();
@@ -36,27 +37,6 @@ test('effective limit: 0 stays off; a limit with room stays; one below idle is r
   assert.equal(containerMemoryMib(2 ** 64), Infinity, "cgroup v2's max");
   assert.equal(containerMemoryMib(1024 * MIB), 921);
 });
-
-/**
- * A cgroup v1 memory group (the controller this machine mounts) limited to `limitBytes`; undefined where
- * none can be made (not root, no such controller).
- */
-function memoryCgroup(name: string, limitBytes: number): { join(pid: number): void; remove(): void } | undefined {
-  const dir = path.join('/sys/fs/cgroup/memory', name);
-  try {
-    fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, 'memory.limit_in_bytes'), String(limitBytes));
-  } catch {
-    try { fs.rmdirSync(dir); } catch { /* never made */ }
-    return undefined;
-  }
-  return {
-    join: (pid) => fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid)),
-    remove: () => {
-      try { fs.rmdirSync(dir); } catch { /* a process still in it: the machine's cleanup's */ }
-    },
-  };
-}
 
 test('a limit below idle RSS is raised at start-up (logged), and concurrent requests at idle are all admitted', { timeout: 60_000 }, async () => {
   svc = await startServe(['--rules', path.join(ROOT, 'rules'), '--data-dir', path.join(tmp, 'data'), '--workers', '2', '--memory-limit-mib', '64']);
