@@ -8,9 +8,9 @@ import type { Ruleset } from '../detect/ruleset.ts';
 import type { RulesetSummary, WorkerConfig } from '../detect/task.ts';
 import { PipelineError } from '../errors.ts';
 import { loadLogsourceMapping } from '../map/logsource-mapping.ts';
-import { availableCores } from '../os/available-cores.ts';
 import { createRecordMapper } from '../map/map-records.ts';
 import type { LogsourceMapping } from '../map/types.ts';
+import { availableCores } from '../os/available-cores.ts';
 import { evaluatePageText } from './page-eval.ts';
 
 export interface PageDetections {
