@@ -122,15 +122,17 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
     log.info({ threads: pool.threads, maxQueue: pool.maxQueue, rules: activeRules, heapPerWorkerMib: summary.workerHeapMb, sharedMib: summary.sharedMib, rssMib: idleRssMib },
       `Detection workers ready: the ruleset takes ${summary.workerHeapMb ?? '?'} MiB in each of ${pool.threads} workers plus ${summary.sharedMib ?? 0} MiB of automata shared by all; ${idleRssMib} MiB resident at idle.`);
     const containerMib = containerMemoryMib(process.constrainedMemory());
-    const memoryLimitMib = effectiveMemoryLimitMib(cfg.receiver.memory_limit_mib, idleRssMib, containerMib);
-    if (memoryLimitMib < cfg.receiver.memory_limit_mib) {
-      log.warn({ configuredMib: cfg.receiver.memory_limit_mib, containerMib, idleRssMib, effectiveMib: memoryLimitMib },
-        `receiver.memory_limit_mib (${cfg.receiver.memory_limit_mib}) is above what the container allows (${containerMib} MiB): ` +
+    const configuredMib = cfg.receiver.memory_limit_mib;
+    const memoryLimitMib = effectiveMemoryLimitMib(configuredMib, idleRssMib, containerMib);
+    const idleFloor = idleFloorMib(idleRssMib);
+    if (configuredMib !== 0 && memoryLimitMib < Math.max(configuredMib, idleFloor)) {
+      log.warn({ configuredMib, containerMib, idleRssMib, effectiveMib: memoryLimitMib },
+        `receiver.memory_limit_mib (${configuredMib}${configuredMib < idleFloor ? `, raised to ${idleFloor} for what otel-sigma holds at idle` : ''}) is above what the container allows (${containerMib} MiB): ` +
         `the kernel would kill otel-sigma before it pushed back. Using ${memoryLimitMib} MiB` +
-        (memoryLimitMib < idleRssMib * 1.25 + 512 ? `, which leaves little room above what it holds at idle with ${pool.threads} workers (${idleRssMib} MiB); set workers.threads lower or give the container more memory.` : '.'));
-    } else if (memoryLimitMib > cfg.receiver.memory_limit_mib) {
-      log.warn({ configuredMib: cfg.receiver.memory_limit_mib, idleRssMib, effectiveMib: memoryLimitMib },
-        `receiver.memory_limit_mib (${cfg.receiver.memory_limit_mib}) is below what otel-sigma holds at idle with ${pool.threads} workers (${idleRssMib} MiB): ` +
+        (memoryLimitMib < idleFloor ? `, which leaves little room above what it holds at idle with ${pool.threads} workers (${idleRssMib} MiB); set workers.threads lower or give the container more memory.` : '.'));
+    } else if (memoryLimitMib > configuredMib) {
+      log.warn({ configuredMib, idleRssMib, effectiveMib: memoryLimitMib },
+        `receiver.memory_limit_mib (${configuredMib}) is below what otel-sigma holds at idle with ${pool.threads} workers (${idleRssMib} MiB): ` +
         `it would refuse all but one request at a time. Using ${memoryLimitMib} MiB; set workers.threads lower or the limit higher to choose.`);
     }
 
@@ -280,7 +282,12 @@ export async function startService(cfg: Readonly<Config>, sec: SecurityOptions, 
  */
 export function effectiveMemoryLimitMib(configuredMib: number, idleRssMib: number, containerMib = Infinity): number {
   if (configuredMib === 0) return 0;
-  return Math.min(Math.max(configuredMib, Math.ceil(idleRssMib * 1.25) + 512), containerMib);
+  return Math.min(Math.max(configuredMib, idleFloorMib(idleRssMib)), containerMib);
+}
+
+/** The least limit that leaves room above what the service holds at idle: idle + a quarter + 512 MiB. */
+export function idleFloorMib(idleRssMib: number): number {
+  return Math.ceil(idleRssMib * 1.25) + 512;
 }
 
 /**

@@ -13,7 +13,7 @@ import { exportRequest, SECOND_NS, sshdRecord } from '../../helpers/auth-events.
 import { sendHttpExport } from '../../helpers/otlp-clients.ts';
 import { makeCgroup } from '../../helpers/cgroup.ts';
 import { startServe, type ServiceProcess } from '../../helpers/service-process.ts';
-import { containerMemoryMib, effectiveMemoryLimitMib } from '../../../src/pipeline.ts';
+import { containerMemoryMib, effectiveMemoryLimitMib, idleFloorMib } from '../../../src/pipeline.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-sigma-memlimit-'));
@@ -30,6 +30,7 @@ test('effective limit: 0 stays off; a limit with room stays; one below idle is r
   assert.equal(effectiveMemoryLimitMib(0, 3000), 0);
   assert.equal(effectiveMemoryLimitMib(4096, 1000), 4096);
   assert.equal(effectiveMemoryLimitMib(2048, 2900), 4137);
+  assert.equal(idleFloorMib(2900), 4137);
   assert.equal(effectiveMemoryLimitMib(2048, 500, 921), 921);
   assert.equal(effectiveMemoryLimitMib(2048, 900, 921), 921, 'the container wins over the raise above idle');
   assert.equal(effectiveMemoryLimitMib(0, 500, 921), 0, '0 (no limit) is the operator\'s choice');
